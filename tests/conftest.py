@@ -1,0 +1,52 @@
+"""Shared fixtures: where the real offline data is, and how to run a chapter notebook."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def _data_dir() -> Path:
+    env = os.environ.get("CYCLEGAN_DATA_DIR")
+    return Path(env) if env else (ROOT.parent / "shared" / "data")
+
+
+DATA_DIR = _data_dir()
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real datasets (``../shared/data``). Skips when absent, except in CI
+    (``CYCLEGAN_REQUIRE_DATA=1``), where a missing folder is a failure."""
+    if not (DATA_DIR / "README.md").exists() and not (DATA_DIR / "mnist.npz").exists():
+        message = f"real data folder not found at {DATA_DIR} (set CYCLEGAN_DATA_DIR)"
+        if os.environ.get("CYCLEGAN_REQUIRE_DATA"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return DATA_DIR
+
+
+def run_notebook(name: str, tmp_path: Path, **parameters) -> Path:
+    """Execute ``notebooks/<name>`` with papermill (cwd = notebooks/) and return the output path.
+
+    ``out_dir`` defaults to a folder inside ``tmp_path`` so runs never write into the repository.
+    """
+    import papermill as pm
+
+    parameters.setdefault("out_dir", str(tmp_path / "out"))
+    output = tmp_path / name
+    pm.execute_notebook(
+        str(NOTEBOOKS / name),
+        str(output),
+        parameters=parameters,
+        cwd=str(NOTEBOOKS),
+        kernel_name="python3",
+        progress_bar=False,
+        request_save_on_cell_execute=False,
+    )
+    return output
