@@ -291,3 +291,20 @@ def test_wrong_input_channels_rejected_by_keras_before_running():
     g = resnet_generator(n_blocks=1, ngf=4, image_size=32, in_channels=1)
     with pytest.raises(ValueError):
         g(_images(1, 32, 3))
+
+
+def test_block_summary_groups_layers_into_the_papers_blocks():
+    g = resnet_generator(n_blocks=2, ngf=8, image_size=32, in_channels=1, out_channels=3)
+    rows = networks.block_summary(g)
+    assert [r["block"] for r in rows] == ["c7s1_8", "d16", "d32", "R32_1", "R32_2", "u16", "u8",
+                                          "c7s1_3_out"]
+    assert sum(r["params"] for r in rows) == g.count_params()
+    assert rows[2]["output_shape"] == (8, 8, 32) and rows[-1]["output_shape"] == (32, 32, 3)
+    d = patch_discriminator(n_layers=3, ndf=64, image_size=256, affine=False)
+    rows = networks.block_summary(d)
+    assert [(r["block"], r["params"]) for r in rows] == [
+        ("C64", 3_136), ("C128", 131_200), ("C256", 524_544), ("C512_s1", 2_097_664),
+        ("logits", 8_193)]
+    u = unet_generator(image_size=32, ngf=4)
+    assert [r["block"] for r in networks.block_summary(u)] == [
+        "down1", "down2", "down3", "down4", "down5", "up5", "up4", "up3", "up2", "up1"]

@@ -21,6 +21,7 @@ every layer's output shape and pixel alignment equal the official PyTorch code's
 from __future__ import annotations
 
 import math
+import re
 
 import keras
 
@@ -32,6 +33,7 @@ __all__ = [
     "patch_discriminator",
     "receptive_field",
     "receptive_field_table",
+    "block_summary",
     "NORMS",
 ]
 
@@ -174,7 +176,7 @@ def resnet_generator(
 
     inputs = keras.Input((image_size, image_size, in_channels), name="image")
     # c7s1-ngf
-    x = ReflectionPadding2D(3, name="c7s1_pad")(inputs)
+    x = ReflectionPadding2D(3, name=f"c7s1_{ngf}_pad")(inputs)
     x = _conv(ngf, 7, 1, use_bias=True, name=f"c7s1_{ngf}")(x)
     x = InstanceNormalization(affine=affine, name=f"c7s1_{ngf}_norm")(x)
     x = keras.layers.ReLU(name=f"c7s1_{ngf}_relu")(x)
@@ -203,9 +205,10 @@ def resnet_generator(
         x = InstanceNormalization(affine=affine, name=f"u{filters}_norm")(x)
         x = keras.layers.ReLU(name=f"u{filters}_relu")(x)
     # c7s1-out_channels + tanh
-    x = ReflectionPadding2D(3, name="out_pad")(x)
+    x = ReflectionPadding2D(3, name=f"c7s1_{out_channels}_out_pad")(x)
     x = _conv(out_channels, 7, 1, use_bias=True, name=f"c7s1_{out_channels}_out")(x)
-    outputs = keras.layers.Activation("tanh", name="tanh", dtype="float32")(x)
+    outputs = keras.layers.Activation("tanh", name=f"c7s1_{out_channels}_out_tanh",
+                                      dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name or f"resnet_{n_blocks}blocks")
 
 
@@ -294,13 +297,13 @@ def unet_generator(
         outermost, innermost = i == 0, i == num_downs - 1
         tag = f"up{i + 1}"
         if not innermost:  # concatenate the skip of this depth with what came up from below
-            x = keras.layers.Concatenate(name=f"skip{i + 1}")([skips[i], x])
+            x = keras.layers.Concatenate(name=f"{tag}_skip")([skips[i], x])
         x = keras.layers.ReLU(name=f"{tag}_relu")(x)
         filters = out_channels if outermost else enc_filters[i - 1]
         x = _torch_conv_transpose(x, filters, 4, padding=1, output_padding=0,
                                   use_bias=use_bias or outermost, name=tag)
         if outermost:
-            x = keras.layers.Activation("tanh", name="tanh", dtype="float32")(x)
+            x = keras.layers.Activation("tanh", name=f"{tag}_tanh", dtype="float32")(x)
         else:
             x = _apply(_norm_layer(norm, affine=affine, name=f"{tag}_norm"), x)
             # Official: the num_downs - 5 blocks between the innermost and the 4ngf block.
@@ -378,7 +381,7 @@ def patch_discriminator(
         x = keras.layers.LeakyReLU(0.2, name=f"{tag}_lrelu")(x)
     x = keras.layers.ZeroPadding2D(1, name="logits_pad")(x)
     outputs = _conv(1, 4, 1, use_bias=True, name="logits")(x)
-    outputs = keras.layers.Activation("linear", name="patch_logits", dtype="float32")(outputs)
+    outputs = keras.layers.Activation("linear", name="logits_linear", dtype="float32")(outputs)
     return keras.Model(inputs, outputs, name=name or f"patchgan_{n_layers}layers")
 
 
@@ -464,3 +467,43 @@ def receptive_field(model: keras.Model) -> int | tuple[int, int]:
     """
     last = receptive_field_table(model)[-1]
     return last["rf"] if last["rf"] == last["rf_w"] else (last["rf"], last["rf_w"])
+
+
+# ---------------------------------------------------------------------------------------------
+# A compact summary by block (the paper's notation) instead of one row per Keras layer
+# ---------------------------------------------------------------------------------------------
+
+_PART_SUFFIX = re.compile(
+    r"_(pad\d?|conv\d|norm\d?|relu|lrelu|crop|resize|dropout|add|skip|tanh|linear)$"
+)
+
+
+def _block_name(layer_name: str) -> str:
+    while True:
+        shorter = _PART_SUFFIX.sub("", layer_name)
+        if shorter == layer_name:
+            return layer_name
+        layer_name = shorter
+
+
+def block_summary(model: keras.Model) -> list[dict]:
+    """Group a builder's layers into the paper's blocks (``c7s1_64``, ``d128``, ``R256_1``, ...,
+    ``C64``, ``logits``; ``down3`` / ``up3`` for the U-Net) and count each block's parameters.
+
+    The builders name every layer ``<block>_<part>`` (``d128_pad``, ``d128``, ``d128_norm``,
+    ``d128_relu``), so the block is the name without its part suffix. Returns one dict per block,
+    in order: ``block``, ``layers`` (how many Keras layers), ``output_shape`` (of its last layer,
+    without the batch axis) and ``params``; the ``params`` add up to ``model.count_params()``.
+    """
+    rows: list[dict] = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        block = _block_name(layer.name)
+        if not rows or rows[-1]["block"] != block:
+            rows.append({"block": block, "layers": 0, "output_shape": None, "params": 0})
+        row = rows[-1]
+        row["layers"] += 1
+        row["params"] += layer.count_params()
+        row["output_shape"] = tuple(layer.output.shape[1:])
+    return rows
