@@ -334,7 +334,7 @@ def _offline_files(domain: Domain, split: str, data_dir) -> list[str]:
             f"{domain.offline_file}/{sub}/ is missing (domain {domain.name!r}, split {split!r})."
         )
     files = sorted(p.name for p in folder.iterdir()
-                   if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+                   if p.suffix.lower() in (".jpg", ".jpeg"))
     manifest = root / "manifest.csv"
     if manifest.is_file():
         with open(manifest, newline="") as f:
@@ -358,8 +358,8 @@ def _offline_files(domain: Domain, split: str, data_dir) -> list[str]:
 def _decode_file(path, domain: Domain, size: int):
     import tensorflow as tf
 
-    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-    image.set_shape((None, None, 3))
+    # INTEGER_ACCURATE: the same IDCT as Pillow/libjpeg defaults (TF's default is the fast one)
+    image = tf.io.decode_jpeg(tf.io.read_file(path), channels=3, dct_method="INTEGER_ACCURATE")
     return to_float(image, domain, size)
 
 
@@ -374,8 +374,8 @@ def _tfds_dataset(domain: Domain, split: str, *, shuffle: bool, seed: int | None
 
     tfds_split = domain.tfds_splits[split]
     hint = (
-        f"Without internet, use the offline files instead: pass data_dir='../shared/data' "
-        f"(or --data-dir on the command line) with this layout:\n{EXPECTED_LAYOUT}"
+        "Without internet, use the offline files instead: pass data_dir='../shared/data' "
+        f"(or --data-dir on the command line).\nExpected layout:\n{EXPECTED_LAYOUT}"
     )
     try:
         builder = tfds.builder(domain.tfds_name, data_dir=tfds_data_dir)
@@ -386,11 +386,12 @@ def _tfds_dataset(domain: Domain, split: str, *, shuffle: bool, seed: int | None
                                 decoders={"image": tfds.decode.SkipDecoding()})
         feature = builder.info.features["image"]
     except Exception as err:  # noqa: BLE001  (any failure here means: tfds has no data)
-        what = "could not download" if download else "has not been downloaded and download=False for"
+        what = (f"could not download {domain.tfds_name!r} (no internet?)" if download else
+                f"has no prepared copy of {domain.tfds_name!r} and download=False")
         first = str(err).strip().splitlines()[0] if str(err).strip() else ""
         raise DatasetUnavailableError(
-            f"tensorflow_datasets {what} {domain.tfds_name!r} (split {tfds_split!r}) for domain "
-            f"{domain.name!r}: {type(err).__name__}: {first[:300]}\n{hint}"
+            f"tensorflow_datasets {what} (split {tfds_split!r}, domain {domain.name!r}): "
+            f"{type(err).__name__}: {first[:300]}\n{hint}"
         ) from err
     return ds, feature
 
