@@ -89,6 +89,19 @@ def test_offline_svhn_label_balance_matches_readme(data_dir):
     assert np.bincount(labels).tolist() == [500] * 10
 
 
+def test_load_labels_without_images(data_dir):
+    labels = data.load_labels("mnist", "train", data_dir)
+    assert labels.dtype == np.int64 and labels.shape == (60000,)
+    np.testing.assert_array_equal(labels[:50],
+                                  data.load_arrays("mnist", "train", data_dir, limit=50)[1])
+    assert data.load_labels("svhn", "test", data_dir, limit=7).shape == (7,)
+    with pytest.raises(ValueError, match="domain 'photo' has no labels"):
+        data.load_labels("photo", "train", data_dir)
+    with tfds.testing.mock_data(num_examples=5, policy=tfds.testing.MockPolicy.USE_CODE):
+        mocked = data.load_labels("cifar10_gray", "test")
+    assert mocked.shape == (5,) and mocked.min() >= 0 and mocked.max() < 10
+
+
 def test_gray_is_itu_601_luma_of_the_same_cifar_images(data_dir):
     gray, gray_labels = data.load_arrays("cifar10_gray", "test", data_dir, limit=8)
     color, color_labels = data.load_arrays("cifar10_color", "test", data_dir, limit=8)

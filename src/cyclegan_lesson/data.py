@@ -51,6 +51,7 @@ __all__ = [
     "get_task",
     "load_domain",
     "load_arrays",
+    "load_labels",
     "unpaired",
     "jitter",
     "default_load_size",
@@ -536,6 +537,35 @@ def load_arrays(
     if not domain.has_labels:
         return x, None
     return x, (np.concatenate(labels).astype(np.int64) if labels else np.zeros(0, np.int64))
+
+
+def load_labels(
+    name: str,
+    split: str = "train",
+    data_dir: str | os.PathLike | None = None,
+    *,
+    limit: int | None = None,
+    **tfds_options,
+) -> np.ndarray:
+    """The int64 labels, shape ``(N,)``, of a split (in :func:`load_domain`'s order), without
+    decoding a single image: cheap even for all 60,000 MNIST labels.
+    ``ValueError`` for domains without labels (monet, photo)."""
+    import tensorflow as tf
+
+    domain = get_domain(name)
+    split = _check_split(split)
+    if not domain.has_labels:
+        raise ValueError(f"domain {domain.name!r} has no labels")
+    if data_dir is not None:
+        return np.array(_offline_arrays(domain, split, data_dir)[1][:limit], dtype=np.int64)
+    ds, _ = _tfds_dataset(domain, split, shuffle=False, seed=None,
+                          tfds_data_dir=tfds_options.get("tfds_data_dir"),
+                          download=tfds_options.get("download", True))
+    ds = ds.map(lambda ex: tf.cast(ex["label"], tf.int64))
+    if limit is not None:
+        ds = ds.take(int(limit))
+    chunks = list(ds.batch(4096).as_numpy_iterator())
+    return np.concatenate(chunks).astype(np.int64) if chunks else np.zeros(0, np.int64)
 
 
 # ---------------------------------------------------------------------------------------------
