@@ -76,6 +76,28 @@ def test_receptive_field_table_grows_layer_by_layer():
     assert [r["rf"] for r in rows] == [4, 10, 22, 46, 70]
     assert [r["jump"] for r in rows] == [2, 4, 8, 8, 8]
     assert [r["layer"] for r in rows] == ["C4", "C8", "C16", "C32_s1", "logits"]
+    # each layer pads 1: the first output unit starts 1 + 2 + 4 + 8 + 8 = 23 pixels before the image
+    assert [r["offset"] for r in rows] == [-1, -3, -7, -15, -23]
+
+
+def test_receptive_field_matches_the_gradient_support_of_one_output():
+    import tensorflow as tf
+
+    # norm="none": instance norm's per-image mean and variance would make every output depend a
+    # little on every pixel; the convolutional path alone sees exactly the receptive field.
+    d = patch_discriminator(n_layers=3, ndf=4, image_size=128, norm="none")
+    assert d.output_shape[1:3] == (14, 14)
+    last = receptive_field_table(d)[-1]
+    x = tf.convert_to_tensor(_images(1, 128, 3))
+    u = 7
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = d(x)[0, u, u, 0]
+    g = np.abs(np.asarray(tape.gradient(y, x)))[0].sum(axis=-1)
+    rows, cols = np.nonzero(g.sum(axis=1))[0], np.nonzero(g.sum(axis=0))[0]
+    start = last["offset"] + u * last["jump"]
+    assert (rows.min(), rows.max() + 1) == (start, start + 70)
+    assert (cols.min(), cols.max() + 1) == (start, start + 70)
 
 
 def test_receptive_field_counts_pooling_dilation_and_rectangles():

@@ -412,8 +412,14 @@ def receptive_field_table(model: keras.Model) -> list[dict]:
     pixels between neighbouring units of the layer. Padding, normalization and activations
     change neither.
 
+    Explicit padding layers (``ZeroPadding2D``, ``ReflectionPadding2D``) move the field's
+    start: ``offset <- offset - pad * jump``. So unit ``u`` of a layer sees input pixels
+    ``offset + u * jump`` to ``offset + u * jump + rf - 1`` (negative = padding); the offset is
+    ``None`` once a ``padding="same"`` convolution or pooling makes it size-dependent.
+
     Returns one dict per convolution / pooling layer: ``layer``, ``kernel``, ``stride``, ``rf``
-    (height, the receptive field after that layer), ``jump``, plus ``rf_w`` / ``jump_w`` (width).
+    (height, the receptive field after that layer), ``jump``, ``offset``, plus ``rf_w`` /
+    ``jump_w`` (width).
 
     Raises:
         ValueError: if the model is not a chain (a layer with several inputs: skip connections,
@@ -422,6 +428,7 @@ def receptive_field_table(model: keras.Model) -> list[dict]:
     rows: list[dict] = []
     rf = [1, 1]
     jump = [1, 1]
+    offset = 0
     for layer in model.layers:
         if isinstance(layer, keras.layers.InputLayer):
             continue
@@ -437,6 +444,12 @@ def receptive_field_table(model: keras.Model) -> list[dict]:
             )
         if isinstance(layer, keras.Model):
             raise ValueError(f"receptive_field: nested model {layer.name!r} is not supported.")
+        if isinstance(layer, keras.layers.ZeroPadding2D) and offset is not None:
+            offset -= int(layer.padding[0][0]) * jump[0]
+            continue
+        if isinstance(layer, ReflectionPadding2D) and offset is not None:
+            offset -= int(layer.padding) * jump[0]
+            continue
         if isinstance(layer, keras.layers.Conv2D):
             kernel, stride = _pair(layer.kernel_size), _pair(layer.strides)
             dilation = _pair(layer.dilation_rate)
@@ -444,13 +457,15 @@ def receptive_field_table(model: keras.Model) -> list[dict]:
             kernel, stride, dilation = _pair(layer.pool_size), _pair(layer.strides), (1, 1)
         else:
             continue
+        if layer.padding != "valid":
+            offset = None
         for axis in range(2):
             k_eff = dilation[axis] * (kernel[axis] - 1) + 1
             rf[axis] += (k_eff - 1) * jump[axis]
             jump[axis] *= stride[axis]
         rows.append({
             "layer": layer.name, "kernel": kernel[0], "stride": stride[0],
-            "rf": rf[0], "jump": jump[0], "rf_w": rf[1], "jump_w": jump[1],
+            "rf": rf[0], "jump": jump[0], "offset": offset, "rf_w": rf[1], "jump_w": jump[1],
         })
     if not rows:
         raise ValueError(f"receptive_field: model {model.name!r} has no convolution or pooling "
