@@ -1,0 +1,138 @@
+"""Label preservation, confusion matrix, cycle error, PSNR/SSIM and the semantic loss, on small
+real batches and with the shipped classifiers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import cyclegan_lesson  # noqa: F401  (quiet TensorFlow import first)
+import keras
+import tensorflow as tf
+
+from cyclegan_lesson import classifiers, metrics, semantic
+
+N = 300
+
+
+@pytest.fixture(scope="module")
+def mnist_test(data_dir):
+    return classifiers.load_digit_arrays("mnist", "test", str(data_dir), limit=N)
+
+
+@pytest.fixture(scope="module")
+def svhn_test(data_dir):
+    return classifiers.load_digit_arrays("svhn", "test", str(data_dir), limit=N)
+
+
+@pytest.fixture(scope="module")
+def mnist_clf():
+    return classifiers.load_shipped_classifier("mnist")
+
+
+@pytest.fixture(scope="module")
+def svhn_clf():
+    return classifiers.load_shipped_classifier("svhn")
+
+
+def test_identity_translator_scores_the_classifier_accuracy(mnist_test, mnist_clf):
+    x, y = mnist_test
+    acc = metrics.classifier_accuracy(mnist_clf, x, y, batch_size=128)
+    score, pred = metrics.label_preservation(lambda b: b, x, y, mnist_clf, batch_size=64)
+    assert score == pytest.approx(acc, abs=1e-9)
+    assert pred.shape == (N,) and pred.dtype == np.int64
+    assert score > 0.95
+
+
+def test_constant_translator_scores_one_class_share(svhn_test, svhn_clf):
+    x, y = svhn_test
+    constant = np.full((1, 32, 32, 3), -1.0, np.float32)
+    score, pred = metrics.label_preservation(
+        lambda b: np.repeat(constant, len(b), axis=0), x, y, svhn_clf, batch_size=100)
+    assert len(set(pred.tolist())) == 1  # one label for every image
+    share = float(np.mean(y == pred[0]))
+    assert score == pytest.approx(share)
+    assert score < 0.35  # the largest SVHN class ("1") is ~22 % of the test crops
+
+
+def test_label_preservation_checks_inputs(mnist_test, mnist_clf):
+    x, y = mnist_test
+    with pytest.raises(ValueError, match="labels"):
+        metrics.label_preservation(lambda b: b, x, y[:10], mnist_clf)
+    with pytest.raises(ValueError, match="NHWC"):
+        metrics.label_preservation(lambda b: b, x[..., 0], y, mnist_clf)
+
+
+def test_confusion_matrix_counts():
+    true = np.array([0, 1, 2, 2, 9, 9, 9])
+    pred = np.array([0, 2, 2, 2, 9, 1, 9])
+    cm = metrics.confusion_matrix(true, pred)
+    assert cm.shape == (10, 10) and cm.sum() == len(true)
+    assert cm[2, 2] == 2 and cm[1, 2] == 1 and cm[9, 1] == 1 and np.trace(cm) == 5
+    np.testing.assert_array_equal(cm.sum(axis=1), np.bincount(true, minlength=10))
+    with pytest.raises(ValueError):
+        metrics.confusion_matrix(true, pred[:3])
+    with pytest.raises(ValueError):
+        metrics.confusion_matrix([10], [0])
+
+
+def test_cycle_error_psnr_ssim(mnist_test):
+    x = mnist_test[0][:20]
+    identity = lambda b: b  # noqa: E731
+    assert metrics.cycle_reconstruction_error(identity, identity, x) == 0.0
+    flip = lambda b: -b  # noqa: E731  G_BA(G_AB(x)) = -(-x) = x
+    assert metrics.cycle_reconstruction_error(flip, flip, x) == 0.0
+    black = lambda b: np.full_like(b, -1.0)  # noqa: E731
+    expected = float(np.mean(np.abs(x + 1.0)))
+    assert metrics.cycle_reconstruction_error(black, black, x) == pytest.approx(expected, rel=1e-5)
+    assert np.all(np.isinf(metrics.psnr(x, x)))
+    noisy = np.clip(x + 0.1, -1, 1)
+    p = metrics.psnr(x, noisy)
+    assert p.shape == (20,) and np.all((p > 20) & (p < 40))
+    s = metrics.ssim(x, x)
+    np.testing.assert_allclose(s, 1.0, atol=1e-5)
+    assert np.all(metrics.ssim(x, -x) < 0.5)
+
+
+# -- semantic consistency ----------------------------------------------------------------------
+
+
+def test_semantic_loss_zero_when_agreeing_positive_otherwise():
+    confident = np.eye(10, dtype=np.float32)[[3, 7, 1]] * 30.0
+    other = np.eye(10, dtype=np.float32)[[5, 7, 1]] * 30.0
+    agree = float(semantic.semantic_consistency_loss(confident, confident))
+    disagree = float(semantic.semantic_consistency_loss(confident, other))
+    assert 0.0 <= agree < 1e-6
+    assert disagree == pytest.approx(30.0 / 3, rel=1e-3)  # one of three wrong by 30 nats
+    assert float(semantic.semantic_consistency_loss(confident, confident, mode="soft")) < 1e-6
+    assert float(semantic.semantic_consistency_loss(confident, other, mode="soft")) > 5.0
+    with pytest.raises(ValueError, match="mode"):
+        semantic.semantic_consistency_loss(confident, confident, mode="x")
+    with pytest.raises(ValueError, match="classes"):
+        semantic.semantic_consistency_loss(confident, confident[:, :5])
+
+
+def test_semantic_loss_on_real_digits_and_gradient_reaches_generator(mnist_test, svhn_test,
+                                                                     mnist_clf, svhn_clf):
+    a, _ = mnist_test
+    b, _ = svhn_test
+    a, b = a[:16], b[:16]
+    sem = semantic.SemanticConsistency(mnist_clf, svhn_clf)
+    # a "translator" that is the identity up to channels: classifiers of the same domain agree
+    same = float(semantic.semantic_consistency_loss(mnist_clf(a, training=False),
+                                                    mnist_clf(a, training=False)))
+    assert same < 0.1
+    keras.utils.set_random_seed(0)
+    g_ab = keras.Sequential([keras.Input((32, 32, 1)),
+                             keras.layers.Conv2D(3, 3, padding="same", activation="tanh")])
+    g_ba = keras.Sequential([keras.Input((32, 32, 3)),
+                             keras.layers.Conv2D(1, 3, padding="same", activation="tanh")])
+    with tf.GradientTape() as tape:
+        loss_ab, loss_ba = sem(a, g_ab(a), b, g_ba(b))
+        total = loss_ab + loss_ba
+    assert float(loss_ab) > 0.1 and float(loss_ba) > 0.1  # random generators lose the digit
+    grads = tape.gradient(total, g_ab.trainable_variables + g_ba.trainable_variables)
+    assert all(g is not None for g in grads)
+    assert all(float(tf.reduce_sum(tf.abs(g))) > 0 for g in grads)
+    # the classifiers stay frozen
+    assert not mnist_clf.trainable_variables and not svhn_clf.trainable_variables
