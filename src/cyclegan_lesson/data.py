@@ -250,9 +250,9 @@ def to_float(images, domain: str | Domain, image_size: int | None = None):
 
     Args:
         images: HWC or NHWC ``uint8`` tensor/array in [0, 255] as stored by the source (RGB for
-            the CIFAR domains, also for ``cifar10_gray``; MNIST may come as HW or NHW... with a
-            trailing channel of 1). Any height/width: sources that differ from the domain's
-            native size are resized to it first.
+            the CIFAR domains, also for ``cifar10_gray``; one trailing channel for MNIST). Any
+            height/width: sources that differ from the domain's native size are resized to it
+            first (tfds' ``cycle_gan`` images, for instance).
         domain: the domain (or its name).
         image_size: output height = width (default: the domain's native size).
 
@@ -664,13 +664,14 @@ def _image_dataset(source, name: str):
     return source
 
 
-def _auto_buffer(ds, budget_bytes: int = 256 * 2**20) -> int:
-    """A shuffle buffer holding the whole dataset when it fits ``budget_bytes`` of float32
-    images, else as many images as fit (at least 64)."""
+def _auto_buffer(ds, budget_bytes: int = 256 * 2**20, max_images: int = 10_000) -> int:
+    """A shuffle buffer holding the whole dataset when it has at most ``max_images`` images
+    and their float32 pixels fit ``budget_bytes``, else as many as allowed (at least 64).
+    (The buffer is refilled every epoch: a full 60,000-image buffer would stall each epoch.)"""
     n = int(ds.cardinality())
     h, w, c = ds.element_spec.shape
     per_image = 4 * (h or 256) * (w or 256) * (c or 3)
-    fit = max(64, budget_bytes // per_image)
+    fit = max(64, min(max_images, budget_bytes // per_image))
     return fit if n < 0 else max(1, min(n, fit))
 
 
@@ -705,9 +706,10 @@ def unpaired(
             :func:`default_load_size` (286 for 256, 36 for 32).
         flip: random horizontal flip in the jitter.
         seed: base seed of the two shuffles and the jitter.
-        shuffle_buffer: shuffle buffer per side; default the whole dataset when its float
-            images fit in 256 MB, else what fits (e.g. ~340 of 256x256x3). 0 disables.
-            For a full shuffle of large images use ``load_domain(..., shuffle=True)``.
+        shuffle_buffer: shuffle buffer per side; default the whole dataset when it has at
+            most 10,000 images whose floats fit in 256 MB, else what fits (e.g. 341 of
+            256x256x3). 0 disables. For a cheap full shuffle of a large domain, also pass
+            ``load_domain(..., shuffle=True, seed=...)`` (shuffles indices or file names).
         prefetch: end with ``prefetch(AUTOTUNE)``.
 
     Returns:
