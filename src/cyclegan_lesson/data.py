@@ -617,6 +617,9 @@ def jitter(image, seed, *, load_size: int | None = None, crop_size: int | None =
     return tf.clip_by_value(x, -1.0, 1.0)
 
 
+_jitter_image = jitter  # unpaired() has a ``jitter`` flag that shadows the function's name
+
+
 def check_images(images, name: str = "images") -> np.ndarray:
     """Validate a user-given NHWC batch: float32 (or another float), 1 or 3 channels, finite,
     values in [-1, 1]. Returns it as a float32 array; ``ValueError`` explaining the problem."""
@@ -680,7 +683,7 @@ def unpaired(
     domain_b,
     batch_size: int,
     *,
-    jitter: bool = False,  # noqa: F811  (the option shares the function's name on purpose)
+    jitter: bool = False,
     load_size: int | None = None,
     crop_size: int | None = None,
     flip: bool = True,
@@ -719,7 +722,6 @@ def unpaired(
     import tensorflow as tf
 
     do_jitter = jitter
-    jitter_fn = globals()["jitter"]
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
             or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
@@ -745,7 +747,7 @@ def unpaired(
 
             def augment(index, image):
                 step_seed = tf.stack([tf.constant(jitter_seed, tf.int64), index])
-                return jitter_fn(image, step_seed, load_size=load, crop_size=int(crop),
+                return _jitter_image(image, step_seed, load_size=load, crop_size=int(crop),
                                  flip=flip)
 
             ds = ds.enumerate().map(augment, num_parallel_calls=tf.data.AUTOTUNE)
