@@ -136,3 +136,37 @@ def test_semantic_loss_on_real_digits_and_gradient_reaches_generator(mnist_test,
     assert all(float(tf.reduce_sum(tf.abs(g))) > 0 for g in grads)
     # the classifiers stay frozen
     assert not mnist_clf.trainable_variables and not svhn_clf.trainable_variables
+
+
+def test_semantic_cyclegan_reports_and_sums_its_terms(mnist_test, svhn_test):
+    from cyclegan_lesson import cyclegan, losses
+
+    keras.utils.set_random_seed(0)
+    a, b = mnist_test[0][:4], svhn_test[0][:4]
+    w = losses.CycleGANLossWeights(lambda_identity=0.0)
+    base = cyclegan.build_cyclegan(32, 1, 3, n_blocks=1, ngf=8, ndf=8, n_layers=2, weights=w,
+                                   seed=0)
+    sem = semantic.SemanticConsistency(classifiers.load_shipped_classifier("mnist", "semantic"),
+                                       classifiers.load_shipped_classifier("svhn", "semantic"))
+    model = semantic.SemanticCycleGAN(base.G_AB, base.G_BA, base.D_A, base.D_B, weights=w,
+                                      seed=0, semantic=sem, lambda_semantic=2.0,
+                                      lambda_identity_x=0.5)
+    terms, fake_a, fake_b = model.generator_losses(a, b, training=False)
+    assert fake_a.shape == (4, 32, 32, 1) and fake_b.shape == (4, 32, 32, 3)
+    parts = [k for k in terms if k != "G_total"]
+    assert {"semantic_ab", "semantic_ba", "identity_ab", "identity_ba"} <= set(parts)
+    assert float(terms["G_total"]) == pytest.approx(sum(float(terms[k]) for k in parts),
+                                                    rel=1e-5)
+    s_ab, s_ba = sem(a, fake_b, b, fake_a)
+    assert float(terms["semantic_ab"]) == pytest.approx(2.0 * float(s_ab), rel=1e-5)
+    model.compile(learning_rate=2e-4)
+    history = model.fit(tf.data.Dataset.from_tensors((a, b)).repeat(), steps_per_epoch=2,
+                        epochs=1, verbose=0, shuffle=False).history
+    assert history["semantic_ab"][0] > 0 and history["semantic_ba"][0] > 0
+    plain = semantic.SemanticCycleGAN(base.G_AB, base.G_BA, base.D_A, base.D_B, weights=w,
+                                      seed=0)
+    plain_terms, _, _ = plain.generator_losses(a, b, training=False)
+    assert float(plain_terms["semantic_ab"]) == 0.0 and float(plain_terms["identity_ab"]) == 0.0
+    with pytest.raises(ValueError, match="needs `semantic`"):
+        semantic.SemanticCycleGAN(base.G_AB, base.G_BA, base.D_A, base.D_B, weights=w,
+                                  lambda_semantic=1.0)

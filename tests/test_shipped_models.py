@@ -23,24 +23,41 @@ def record():
         return json.load(f)
 
 
-@pytest.mark.parametrize("domain,channels", [("mnist", 1), ("svhn", 3)])
-def test_shipped_classifier_files(domain, channels, record):
-    path = classifiers.shipped_classifier_path(domain)
+ROLES = [("mnist", "judge"), ("svhn", "judge"), ("mnist", "semantic"), ("svhn", "semantic")]
+
+
+def _key(domain, role):
+    return domain if role == "judge" else f"{domain}_semantic"
+
+
+@pytest.mark.parametrize("domain,role", ROLES)
+def test_shipped_classifier_files(domain, role, record):
+    path = classifiers.shipped_classifier_path(domain, role)
     assert os.path.samefile(os.path.dirname(path), CLS_DIR)
     assert os.path.getsize(path) < 10 * 2**20
     model = classifiers.load_classifier(path)
+    channels = classifiers.CLASSIFIER_DOMAINS[domain]
     assert tuple(model.input_shape) == (None, 32, 32, channels)
     assert tuple(model.output_shape) == (None, 10)
-    assert model.count_params() == record[domain]["parameters"]
-    assert record[domain]["config"]["test_images"] == {"mnist": 10000, "svhn": 1997}[domain]
+    entry = record[_key(domain, role)]
+    assert entry["role"] == role and entry["file"] == os.path.basename(path)
+    assert model.count_params() == entry["parameters"]
+    assert entry["config"]["test_images"] == {"mnist": 10000, "svhn": 1997}[domain]
 
 
-@pytest.mark.parametrize("domain", ["mnist", "svhn"])
-def test_shipped_classifier_accuracy_on_real_test_digits(domain, record, data_dir):
+def test_semantic_classifiers_differ_from_judges(record):
+    for domain in ("mnist", "svhn"):
+        judge, sem = record[domain]["config"], record[f"{domain}_semantic"]["config"]
+        assert (judge["width"], judge["epochs"], judge["seed"]) != (
+            sem["width"], sem["epochs"], sem["seed"])
+
+
+@pytest.mark.parametrize("domain,role", ROLES)
+def test_shipped_classifier_accuracy_on_real_test_digits(domain, role, record, data_dir):
     x, y = classifiers.load_digit_arrays(domain, "test", str(data_dir), limit=N)
-    model = classifiers.load_shipped_classifier(domain)
+    model = classifiers.load_shipped_classifier(domain, role)
     acc = metrics.classifier_accuracy(model, x, y)
-    recorded = record[domain]["test_accuracy"]
+    recorded = record[_key(domain, role)]["test_accuracy"]
     # binomial standard error on N images, plus slack for the first N being a little easier/harder
     tol = 3 * np.sqrt(recorded * (1 - recorded) / N) + 0.02
     assert abs(acc - recorded) < tol, (acc, recorded)
@@ -49,6 +66,7 @@ def test_shipped_classifier_accuracy_on_real_test_digits(domain, record, data_di
 
 def test_record_meets_targets(record):
     assert record["mnist"]["test_accuracy"] >= 0.99
+    assert record["svhn"]["test_accuracy"] >= 0.90
 
 
 def test_load_classifier_missing_file(tmp_path):
@@ -56,3 +74,5 @@ def test_load_classifier_missing_file(tmp_path):
         classifiers.load_classifier(tmp_path / "nope.keras")
     with pytest.raises(ValueError, match="unknown digit domain"):
         classifiers.shipped_classifier_path("cifar10")
+    with pytest.raises(ValueError, match="role"):
+        classifiers.shipped_classifier_path("mnist", "referee")

@@ -49,10 +49,20 @@ __all__ = [
 #: Domains a digit classifier can be trained on, with their channel counts.
 CLASSIFIER_DOMAINS = {"mnist": 1, "svhn": 3}
 
-#: Training recipes used for the shipped classifiers (CPU-sized; see models/classifiers/*.json).
+#: Training recipes of the shipped *judges* ``models/classifiers/{mnist,svhn}.keras``: the
+#: classifiers that measure label preservation (CPU-sized; see models/classifiers/*.json).
 DEFAULT_RECIPES = {
     "mnist": dict(width=24, epochs=3, batch_size=128, learning_rate=2e-3, augment=True),
     "svhn": dict(width=32, epochs=30, batch_size=64, learning_rate=2e-3, augment=True),
+}
+
+#: Recipes of the second, independent pair ``models/classifiers/{mnist,svhn}_semantic.keras``
+#: that the semantic-consistency loss uses during training (other width, epochs and seed). A
+#: generator trained against one classifier could learn patterns that fool exactly that one;
+#: measuring with different classifiers than the loss uses keeps the evaluation honest.
+SEMANTIC_RECIPES = {
+    "mnist": dict(width=16, epochs=2, batch_size=128, learning_rate=2e-3, augment=True, seed=1),
+    "svhn": dict(width=24, epochs=16, batch_size=64, learning_rate=2e-3, augment=True, seed=0),
 }
 
 
@@ -299,22 +309,27 @@ def load_classifier(path) -> keras.Model:
     return keras.models.load_model(path, compile=False)
 
 
-def shipped_classifier_path(domain: str) -> str:
-    """Path of the committed classifier for ``domain`` (``models/classifiers/<domain>.keras``
-    in a repository checkout)."""
+def shipped_classifier_path(domain: str, role: str = "judge") -> str:
+    """Path of the committed classifier for ``domain``: ``models/classifiers/<domain>.keras``
+    (``role="judge"``, measures label preservation) or ``<domain>_semantic.keras``
+    (``role="semantic"``, used by the semantic-consistency loss), in a repository checkout."""
     from .runinfo import repository_root
 
     if domain not in CLASSIFIER_DOMAINS:
         raise ValueError(
             f"unknown digit domain {domain!r}; expected one of {sorted(CLASSIFIER_DOMAINS)}."
         )
+    if role not in ("judge", "semantic"):
+        raise ValueError(f"role must be 'judge' or 'semantic', got {role!r}.")
     root = repository_root() or os.getcwd()
-    return os.path.join(root, "models", "classifiers", f"{domain}.keras")
+    suffix = "" if role == "judge" else "_semantic"
+    return os.path.join(root, "models", "classifiers", f"{domain}{suffix}.keras")
 
 
-def load_shipped_classifier(domain: str) -> keras.Model:
-    """Load the committed classifier for ``domain`` ("mnist" or "svhn")."""
-    return load_classifier(shipped_classifier_path(domain))
+def load_shipped_classifier(domain: str, role: str = "judge") -> keras.Model:
+    """Load the committed classifier for ``domain`` ("mnist" or "svhn"), ``role`` "judge" or
+    "semantic" (see :func:`shipped_classifier_path`)."""
+    return load_classifier(shipped_classifier_path(domain, role))
 
 
 def main(argv=None) -> int:
@@ -331,8 +346,10 @@ def main(argv=None) -> int:
                         help="offline data folder (default: ../shared/data if present, else tfds)")
     parser.add_argument("--domains", nargs="+", default=list(CLASSIFIER_DOMAINS),
                         choices=list(CLASSIFIER_DOMAINS), help="which classifiers to train")
+    parser.add_argument("--role", choices=["judge", "semantic"], default="judge",
+                        help="judge: {domain}.keras (DEFAULT_RECIPES); semantic: "
+                             "{domain}_semantic.keras (SEMANTIC_RECIPES)")
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
-    parser.add_argument("--seed", type=int, default=0, help="random seed")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     record_path = os.path.join(args.out, "classifiers.json")
@@ -341,14 +358,21 @@ def main(argv=None) -> int:
         with open(record_path) as f:
             record = json.load(f)
     for domain in args.domains:
-        result = train_digit_classifier(domain, args.data_dir, epochs=args.epochs, seed=args.seed)
-        path = os.path.join(args.out, f"{domain}.keras")
+        if args.role == "judge":
+            recipe, suffix = dict(DEFAULT_RECIPES[domain], seed=0), ""
+        else:
+            recipe, suffix = dict(SEMANTIC_RECIPES[domain]), "_semantic"
+        if args.epochs is not None:
+            recipe["epochs"] = args.epochs
+        result = train_digit_classifier(domain, args.data_dir, **recipe)
+        path = os.path.join(args.out, f"{domain}{suffix}.keras")
         result.model.save(path)
         entry = result.record()
         entry.update(file=os.path.basename(path), file_bytes=os.path.getsize(path),
                      device=device_summary(), keras=keras.__version__)
-        record[domain] = entry
-        print(json.dumps({domain: {k: entry[k] for k in ("test_accuracy", "parameters",
+        entry["role"] = args.role
+        record[domain + suffix] = entry
+        print(json.dumps({domain + suffix: {k: entry[k] for k in ("test_accuracy", "parameters",
                                                           "wall_time_s")}}))
         with open(record_path, "w") as f:
             json.dump(record, f, indent=2)

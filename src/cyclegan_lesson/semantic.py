@@ -26,7 +26,10 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-__all__ = ["semantic_consistency_loss", "freeze_classifier", "SemanticConsistency"]
+from .cyclegan import CycleGAN
+
+__all__ = ["semantic_consistency_loss", "freeze_classifier", "SemanticConsistency",
+           "SemanticCycleGAN"]
 
 
 def semantic_consistency_loss(
@@ -100,3 +103,78 @@ class SemanticConsistency:
             self.classifier_b(real_b, training=False),
             self.classifier_a(fake_a, training=False), mode=self.mode)
         return loss_ab, loss_ba
+
+
+# --------------------------------------------------------------------------------------------
+# CycleGAN + semantic consistency (+ an identity term across channel counts)
+
+
+def _to_channels(images, channels: int):
+    """Convert NHWC images between 1 and 3 channels: RGB -> luminance mean, gray -> tiled RGB."""
+    have = images.shape[-1]
+    if have == channels:
+        return images
+    if have == 3 and channels == 1:
+        return ops.mean(images, axis=-1, keepdims=True)
+    if have == 1 and channels == 3:
+        return ops.concatenate([images, images, images], axis=-1)
+    raise ValueError(f"cannot convert {have} channels to {channels}.")
+
+
+class SemanticCycleGAN(CycleGAN):
+    """:class:`~cyclegan_lesson.cyclegan.CycleGAN` plus two optional terms in the generator
+    objective, each reported with the other losses:
+
+    * ``semantic_ab`` / ``semantic_ba`` = ``lambda_semantic`` x the semantic-consistency loss
+      of each direction (:class:`SemanticConsistency`; needs ``semantic``).
+    * ``identity_ab`` / ``identity_ba`` when the two domains have *different* channel counts
+      (MNIST 1, SVHN 3), where the plain identity loss is undefined: ``lambda_identity_x``
+      (relative to the cycle weight, like the paper's 0.5) x ``|lum(G_AB(gray(b))) - lum(b)|``
+      and ``|G_BA(rgb(a)) - a|``: a generator fed an image already of its target domain
+      (converted to its input channels) must keep its gray levels.
+
+    With ``lambda_semantic=0`` and ``lambda_identity_x=0`` it is exactly the parent model.
+    """
+
+    def __init__(self, *args, semantic: SemanticConsistency | None = None,
+                 lambda_semantic: float = 0.0, lambda_identity_x: float = 0.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        if lambda_semantic < 0 or lambda_identity_x < 0:
+            raise ValueError("SemanticCycleGAN: lambda_semantic and lambda_identity_x must "
+                             "be >= 0.")
+        if lambda_semantic > 0 and semantic is None:
+            raise ValueError("SemanticCycleGAN: lambda_semantic > 0 needs `semantic` "
+                             "(a SemanticConsistency with the two frozen classifiers).")
+        if lambda_identity_x > 0 and self.use_identity:
+            raise ValueError("SemanticCycleGAN: use either the plain identity loss "
+                             "(weights.lambda_identity) or lambda_identity_x, not both.")
+        self.semantic = semantic
+        self.lambda_semantic = float(lambda_semantic)
+        self.lambda_identity_x = float(lambda_identity_x)
+        self.trackers = self.trackers + [keras.metrics.Mean(name="semantic_ab"),
+                                         keras.metrics.Mean(name="semantic_ba")]
+
+    def generator_losses(self, real_a, real_b, training: bool = True):
+        terms, fake_a, fake_b = super().generator_losses(real_a, real_b, training=training)
+        total = terms["G_total"]
+        zero = ops.zeros((), "float32")
+        if self.lambda_identity_x > 0:
+            w = self.loss_weights
+            ca, cb = self.a_shape[-1], self.b_shape[-1]
+            same_b = self.G_AB(_to_channels(real_b, ca), training=training)
+            same_a = self.G_BA(_to_channels(real_a, cb), training=training)
+            id_ab = self.lambda_identity_x * w.lambda_b * ops.mean(
+                ops.abs(_to_channels(same_b, 1) - _to_channels(real_b, 1)))
+            id_ba = self.lambda_identity_x * w.lambda_a * ops.mean(
+                ops.abs(_to_channels(same_a, 1) - _to_channels(real_a, 1)))
+            terms["identity_ab"], terms["identity_ba"] = id_ab, id_ba
+            total = total + id_ab + id_ba
+        if self.lambda_semantic > 0:
+            s_ab, s_ba = self.semantic(real_a, fake_b, real_b, fake_a)
+            terms["semantic_ab"] = self.lambda_semantic * s_ab
+            terms["semantic_ba"] = self.lambda_semantic * s_ba
+            total = total + terms["semantic_ab"] + terms["semantic_ba"]
+        else:
+            terms["semantic_ab"] = terms["semantic_ba"] = zero
+        terms["G_total"] = total
+        return terms, fake_a, fake_b
