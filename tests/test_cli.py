@@ -1,0 +1,181 @@
+"""The command line: train a few steps on the real data, translate real images, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import cyclegan_lesson  # noqa: F401
+from cyclegan_lesson import cli
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = ["--n-blocks", "1", "--ngf", "4", "--ndf", "4", "--n-layers", "2"]
+
+
+def run_cli(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "cyclegan_lesson", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, data_dir):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    proc = run_cli("train", "--task", "gray2color", "--out", out, "--data-dir", data_dir,
+                   "--epochs", "1", "--steps-per-epoch", "3", "--batch-size", "2",
+                   "--sample-images", "2", "--verbose", "1", *TINY)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out, proc
+
+
+def test_train_writes_everything(trained):
+    out, proc = trained
+    assert "trained 3 steps" in proc.stdout
+    assert "3/3" in proc.stdout  # the progress bar
+    for name in ("G_AB.keras", "G_BA.keras", "generators.json", "history.csv",
+                 "train_state.json", "samples/epoch_001.png"):
+        assert (out / name).is_file(), name
+    assert list((out / "checkpoints").glob("ckpt-3.index"))
+    meta = json.loads((out / "generators.json").read_text())
+    assert meta["domain_a"] == "cifar10_gray" and meta["domain_b"] == "cifar10_color"
+    assert meta["training_steps"] == 3 and meta["parameters"]["ngf"] == 4
+    rows = (out / "history.csv").read_text().strip().splitlines()
+    assert len(rows) == 2 and "cycle_aba" in rows[0]
+    assert "Traceback" not in proc.stderr
+
+
+def test_translate_jpeg_and_grayscale_png(trained, tmp_path, data_dir):
+    out, _ = trained
+    jpeg = sorted((data_dir / "monet2photo" / "testA").glob("*.jpg"))[0]
+    gray = tmp_path / "gray.png"
+    Image.fromarray(np.linspace(0, 255, 50 * 40).reshape(40, 50).astype(np.uint8), "L").save(gray)
+    rgba = tmp_path / "inputs" / "rgba.png"
+    rgba.parent.mkdir()
+    Image.fromarray(np.full((20, 30, 4), 200, np.uint8), "RGBA").save(rgba)
+    (tmp_path / "inputs" / "notes.txt").write_text("ignored inside a folder")
+
+    # G_AB: gray -> colour (the JPEG is converted to luma, both resized to 32x32).
+    proc = run_cli("translate", "--model", out / "G_AB.keras", jpeg, gray,
+                   "--out", tmp_path / "ab")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "translated 2 image(s)" in proc.stdout
+    result = Image.open(tmp_path / "ab" / f"{jpeg.stem}.png")
+    assert result.mode == "RGB" and result.size == (32, 32)
+    assert Image.open(tmp_path / "ab" / "gray.png").mode == "RGB"
+
+    # G_BA: colour -> gray, in process; a folder input, RGBA and grayscale inputs, --keep-size.
+    written = cli.translate_files(out / "G_BA.keras", [gray, tmp_path / "inputs"],
+                                  tmp_path / "ba", keep_size=True)
+    assert [os.path.basename(p) for p in written] == ["gray.png", "rgba.png"]
+    back = Image.open(written[0])
+    assert back.mode == "L" and back.size == (50, 40)
+    assert Image.open(written[1]).size == (30, 20)
+
+
+def test_translate_input_conversion_uses_luma(tmp_path):
+    rgb = tmp_path / "rgb.png"
+    pixels = np.zeros((8, 8, 3), np.uint8)
+    pixels[..., 0] = 255  # pure red: luma 0.299 * 255 = 76
+    Image.fromarray(pixels).save(rgb)
+    arr, size = cli._read_image(rgb, (8, 8), 1)
+    assert size == (8, 8) and arr.shape == (8, 8, 1)
+    assert (arr[0, 0, 0] + 1) * 127.5 == pytest.approx(76, abs=1)
+    arr, _ = cli._read_image(rgb, (4, 6), 3)
+    assert arr.shape == (4, 6, 3) and arr.min() >= -1 and arr.max() <= 1
+
+
+def expect_error(capsys, argv, message):
+    code = cli.main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert message in err, err
+    assert "Traceback" not in err
+    lines = [line for line in err.strip().splitlines() if "error:" in line]
+    assert len(lines) == 1 and lines[0].startswith("python -m cyclegan_lesson")
+
+
+def expect_usage_error(capsys, argv, message):
+    with pytest.raises(SystemExit) as info:
+        cli.main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and message in err, err
+
+
+def test_bad_task_and_option_values(capsys, tmp_path):
+    expect_usage_error(capsys, ["train", "--task", "horse2zebra", "--out", tmp_path],
+                       "invalid choice: 'horse2zebra'")
+    expect_usage_error(capsys, ["train", "--task", "gray2color", "--out", tmp_path,
+                                "--batch-size", "0"], "must be >= 1")
+    expect_usage_error(capsys, ["train", "--task", "gray2color", "--out", tmp_path,
+                                "--lr", "fast"], "expected a number")
+    expect_usage_error(capsys, ["train", "--task", "gray2color", "--out", tmp_path,
+                                "--generator", "vit"], "invalid choice: 'vit'")
+    expect_usage_error(capsys, ["bench", "--steps", "-3"], "must be >= 1")
+    expect_usage_error(capsys, ["evaluate"], "invalid choice: 'evaluate'")
+
+
+def test_train_bad_inputs(capsys, tmp_path, data_dir):
+    expect_error(capsys, ["train", "--task", "gray2color", "--out", tmp_path / "o",
+                          "--data-dir", tmp_path / "nowhere"], "does not exist")
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    expect_error(capsys, ["train", "--task", "gray2color", "--out", a_file,
+                          "--data-dir", data_dir], "is not a folder")
+    expect_error(capsys, ["train", "--task", "gray2color", "--out", a_file / "sub",
+                          "--data-dir", data_dir], "cannot write to output folder")
+    empty = tmp_path / "empty_data"
+    empty.mkdir()
+    expect_error(capsys, ["train", "--task", "gray2color", "--out", tmp_path / "o2",
+                          "--data-dir", empty], "cifar10.npz")
+    expect_error(capsys, ["train", "--task", "gray2color", "--out", tmp_path / "o3",
+                          "--data-dir", data_dir, "--generator", "unet", "--image-size", "48"],
+                 "power of two")
+
+
+def test_resume_with_other_options_is_refused(capsys, trained, data_dir):
+    out, _ = trained
+    expect_error(capsys, ["train", "--task", "gray2color", "--out", out, "--data-dir", data_dir,
+                          "--epochs", "1", "--steps-per-epoch", "3", "--batch-size", "2",
+                          "--n-blocks", "1", "--ngf", "8", "--ndf", "4", "--n-layers", "2"],
+                 "different configuration: ngf 4 (checkpoint) vs 8 (now)")
+
+
+def test_translate_bad_inputs(capsys, tmp_path, trained):
+    out, _ = trained
+    image = tmp_path / "ok.png"
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(image)
+    expect_error(capsys, ["translate", "--model", tmp_path / "missing.keras", image,
+                          "--out", tmp_path / "o"], "no such model file")
+    expect_error(capsys, ["translate", "--model", out / "G_AB.keras", tmp_path / "missing.png",
+                          "--out", tmp_path / "o"], "no such file or folder")
+    text = tmp_path / "notes.txt"
+    text.write_text("not an image")
+    expect_error(capsys, ["translate", "--model", out / "G_AB.keras", text,
+                          "--out", tmp_path / "o"], f"not an image file: {text}")
+    fake_model = tmp_path / "fake.keras"
+    fake_model.write_text("not a model")
+    expect_error(capsys, ["translate", "--model", fake_model, image, "--out", tmp_path / "o"],
+                 "cannot load a Keras model")
+    empty = tmp_path / "nothing_here"
+    empty.mkdir()
+    expect_error(capsys, ["translate", "--model", out / "G_AB.keras", empty,
+                          "--out", tmp_path / "o"], "contains no image files")
+    expect_error(capsys, ["translate", "--model", out / "G_AB.keras", image, "--out", text],
+                 "is not a folder")
+
+
+def test_error_exit_code_through_python_m(tmp_path):
+    image = tmp_path / "ok.png"
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(image)
+    proc = run_cli("translate", "--model", tmp_path / "missing.keras", image,
+                   "--out", tmp_path / "o", timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"python -m cyclegan_lesson translate: error: no such model file: "
+        f"{tmp_path / 'missing.keras'}")
+    assert "Traceback" not in proc.stderr
