@@ -66,7 +66,7 @@ def test_patch_discriminator_256_is_30x30_with_70x70_receptive_field():
     assert receptive_field(d) == 70
 
 
-@pytest.mark.parametrize("n_layers,rf", [(1, 16), (2, 34), (3, 70), (4, 142)])
+@pytest.mark.parametrize("n_layers,rf", [(1, 16), (2, 34), (3, 70), (4, 142), (5, 286)])
 def test_receptive_field_of_patchgans(n_layers, rf):
     assert receptive_field(patch_discriminator(n_layers=n_layers, ndf=4)) == rf
 
@@ -330,3 +330,28 @@ def test_block_summary_groups_layers_into_the_papers_blocks():
     u = unet_generator(image_size=32, ngf=4)
     assert [r["block"] for r in networks.block_summary(u)] == [
         "down1", "down2", "down3", "down4", "down5", "up5", "up4", "up3", "up2", "up1"]
+
+
+def test_leaky_relu_equals_keras_leaky_relu():
+    x = np.linspace(-3, 3, 61, dtype="float32")
+    ours = np.asarray(networks.LeakyReLU(0.2)(x))
+    np.testing.assert_allclose(ours, np.asarray(keras.layers.LeakyReLU(0.2)(x)), atol=1e-7)
+    with pytest.raises(ValueError, match="negative_slope"):
+        networks.LeakyReLU(1.5)
+
+
+def test_compiled_discriminator_gradient_prints_no_remapper_error(capfd):
+    import tensorflow as tf
+
+    d = patch_discriminator(n_layers=2, ndf=4, image_size=32)
+    x = tf.convert_to_tensor(_images(2, 32, 3))
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(d(x, training=True) - 1.0))
+        return tape.gradient(loss, d.trainable_variables)
+
+    grads = step()
+    assert all(g is not None for g in grads)
+    assert "remapper failed" not in capfd.readouterr().err

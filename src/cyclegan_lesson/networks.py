@@ -34,6 +34,7 @@ __all__ = [
     "receptive_field",
     "receptive_field_table",
     "block_summary",
+    "LeakyReLU",
     "NORMS",
 ]
 
@@ -44,6 +45,28 @@ NORMS = ("instance", "batch", "none")
 # ---------------------------------------------------------------------------------------------
 # Small helpers
 # ---------------------------------------------------------------------------------------------
+
+
+@keras.saving.register_keras_serializable(package="cyclegan_lesson")
+class LeakyReLU(keras.layers.LeakyReLU):
+    """``keras.layers.LeakyReLU`` computed as ``max(x, slope * x)`` (the same function for
+    ``0 <= slope <= 1``).
+
+    Why: TensorFlow's graph optimizer tries to fuse ``Conv2D + BiasAdd + LeakyRelu`` (the
+    PatchGAN's first layer, the U-Net's encoder) and, when a gradient tape needs the
+    pre-activation, fails and prints "remapper failed: ... LeakyReluGrad ..." to stderr at every
+    compiled training step's first trace. The ``maximum`` form computes the same values and is
+    left alone.
+    """
+
+    def __init__(self, negative_slope=0.2, **kwargs):
+        super().__init__(negative_slope=negative_slope, **kwargs)
+        if self.negative_slope > 1:
+            raise ValueError(f"LeakyReLU: negative_slope must be in [0, 1], got {negative_slope}.")
+
+    def call(self, inputs):
+        return keras.ops.maximum(inputs, inputs * self.negative_slope)
+
 
 
 def _init():
@@ -281,7 +304,7 @@ def unet_generator(
         outermost, innermost = i == 0, i == num_downs - 1
         tag = f"down{i + 1}"
         if not outermost:
-            x = keras.layers.LeakyReLU(0.2, name=f"{tag}_lrelu")(x)
+            x = LeakyReLU(0.2, name=f"{tag}_lrelu")(x)
         x = keras.layers.ZeroPadding2D(1, name=f"{tag}_pad")(x)
         # The outermost and innermost down-convs have no norm after them; the official code
         # still gives them bias=use_bias (no bias with batch norm).
@@ -369,16 +392,19 @@ def patch_discriminator(
 
     inputs = keras.Input((image_size, image_size, in_channels), name="image")
     x = inputs
-    mult = 1
+    seen: set[str] = set()
     for i in range(n_layers + 1):
         mult = min(2**i, 8)
         stride = 2 if i < n_layers else 1
         tag = f"C{ndf * mult}" + ("" if stride == 2 else "_s1")
+        if tag in seen:  # filters capped at 8 x ndf repeat for n_layers > 3: C512, C512_5, ...
+            tag = f"{tag}_{i + 1}"
+        seen.add(tag)
         x = keras.layers.ZeroPadding2D(1, name=f"{tag}_pad")(x)
         x = _conv(ndf * mult, 4, stride, use_bias=True if i == 0 else use_bias, name=tag)(x)
         if i > 0:
             x = _apply(_norm_layer(norm, affine=affine, name=f"{tag}_norm"), x)
-        x = keras.layers.LeakyReLU(0.2, name=f"{tag}_lrelu")(x)
+        x = LeakyReLU(0.2, name=f"{tag}_lrelu")(x)
     x = keras.layers.ZeroPadding2D(1, name="logits_pad")(x)
     outputs = _conv(1, 4, 1, use_bias=True, name="logits")(x)
     outputs = keras.layers.Activation("linear", name="logits_linear", dtype="float32")(outputs)
