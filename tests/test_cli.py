@@ -116,7 +116,7 @@ def test_bad_task_and_option_values(capsys, tmp_path):
     expect_usage_error(capsys, ["train", "--task", "gray2color", "--out", tmp_path,
                                 "--generator", "vit"], "invalid choice: 'vit'")
     expect_usage_error(capsys, ["bench", "--steps", "-3"], "must be >= 1")
-    expect_usage_error(capsys, ["evaluate"], "invalid choice: 'evaluate'")
+    expect_usage_error(capsys, ["evaluate"], "required: --task")  # evaluate: tests/test_evaluate.py
 
 
 def test_train_bad_inputs(capsys, tmp_path, data_dir):

@@ -138,6 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="train with tf.distribute.MirroredStrategy on all local GPUs")
     t.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                    help="0: silent, 1: progress bar (default), 2: one line per epoch")
+    t.add_argument("--lambda-semantic", type=_float(0.0), default=0.0,
+                   help="weight of the CyCADA semantic-consistency loss: frozen digit "
+                        "classifiers must read the same digit in input and translation "
+                        "(mnist2svhn only; default 0 = plain CycleGAN)")
+    t.add_argument("--lambda-identity-x", type=_float(0.0), default=0.0,
+                   help="identity weight (relative to --lambda-cycle) for domains with different "
+                        "channel counts: gray levels kept for an image already of the target "
+                        "domain (default 0)")
+    t.add_argument("--classifier-a", metavar="FILE.keras", default=None,
+                   help="domain-A classifier of the semantic loss (default: "
+                        "models/classifiers/<domain>_semantic.keras)")
+    t.add_argument("--classifier-b", metavar="FILE.keras", default=None,
+                   help="domain-B classifier of the semantic loss (default: "
+                        "models/classifiers/<domain>_semantic.keras)")
 
     # -- translate -----------------------------------------------------------------------------
     r = sub.add_parser(
@@ -176,6 +190,26 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--warmup", type=_int(0), default=3, help="untimed steps before timing")
     b.add_argument("--jit", action="store_true", help="compile the training step with XLA")
     b.add_argument("--seed", type=_int(0), default=0, help="seed of weights and random data")
+    # -- evaluate ------------------------------------------------------------------------------
+    e = sub.add_parser(
+        "evaluate", help="label-preservation table of trained mnist2svhn generators (JSON)",
+        description="Translate the full MNIST and SVHN test splits with G_AB.keras / G_BA.keras "
+                    "and print, as JSON, the label preservation read by the shipped digit "
+                    "classifiers (judges and the semantic-loss pair), their accuracy on the "
+                    "untranslated source images and the cycle reconstruction error.",
+    )
+    e.add_argument("--task", required=True, choices=TASK_CHOICES,
+                   help="the task the generators were trained on (only mnist2svhn has labels "
+                        "in both domains)")
+    where = e.add_mutually_exclusive_group(required=True)
+    where.add_argument("--run", metavar="DIR", help="a training output folder (train --out)")
+    where.add_argument("--models", metavar="DIR",
+                       help="a folder with G_AB.keras and G_BA.keras (e.g. models/mnist2svhn)")
+    e.add_argument("--data-dir", metavar="DIR", default=None,
+                   help="offline data folder (default: ../shared/data if present, else tfds)")
+    e.add_argument("--limit", type=_int(1), default=None,
+                   help="test images per domain (default: all, 10,000 MNIST / 1,997 SVHN)")
+    e.add_argument("--batch-size", type=_int(1), default=256, help="images per model call")
     return parser
 
 
@@ -295,6 +329,8 @@ def _cmd_train(args) -> int:
         n_epochs_decay=args.n_epochs_decay, jitter=args.jitter, jit=args.jit,
         checkpoint_every=args.checkpoint_every, sample_images=args.sample_images,
         val_steps=args.val_steps, strategy=strategy, verbose=args.verbose,
+        lambda_semantic=args.lambda_semantic, lambda_identity_x=args.lambda_identity_x,
+        semantic_classifiers=(args.classifier_a, args.classifier_b),
     )
     out = Path(run.out_dir)
     print(f"trained {run.steps} steps"
@@ -324,7 +360,40 @@ def _cmd_bench(args) -> int:
     return 0
 
 
-COMMANDS = {"train": _cmd_train, "translate": _cmd_translate, "bench": _cmd_bench}
+def _cmd_evaluate(args) -> int:
+    import json
+
+    from . import runinfo
+    from .cyclegan import load_generator
+    from .metrics import mnist_svhn_report
+
+    if args.task != "mnist2svhn":
+        raise UsageError(f"evaluate supports --task mnist2svhn only (label preservation needs "
+                         f"digit labels in both domains), got {args.task}")
+    folder = Path(args.run or args.models)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"folder {folder} does not exist")
+    paths = [folder / "G_AB.keras", folder / "G_BA.keras"]
+    for path in paths:
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found (expected G_AB.keras and G_BA.keras)")
+    data_dir = args.data_dir if args.data_dir is not None else runinfo.default_data_dir()
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise FileNotFoundError(f"data folder {data_dir} does not exist")
+    (g_ab, _), (g_ba, _) = (load_generator(p) for p in paths)
+    for g, ch_in, ch_out in ((g_ab, 1, 3), (g_ba, 3, 1)):
+        if tuple(g.input_shape[1:]) != (32, 32, ch_in) or g.output_shape[-1] != ch_out:
+            raise UsageError(f"{g.name}: expected a 32x32x{ch_in} -> {ch_out}-channel generator "
+                             f"for mnist2svhn, got {g.input_shape[1:]} -> {g.output_shape[1:]}")
+    report = mnist_svhn_report(g_ab, g_ba, data_dir, limit=args.limit,
+                               batch_size=args.batch_size)
+    report = {"task": args.task, "generators": str(folder), **report}
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+COMMANDS = {"train": _cmd_train, "translate": _cmd_translate, "bench": _cmd_bench,
+            "evaluate": _cmd_evaluate}
 
 
 def _one_line(exc: BaseException) -> str:

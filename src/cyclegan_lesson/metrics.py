@@ -26,6 +26,8 @@ __all__ = [
     "cycle_reconstruction_error",
     "psnr",
     "ssim",
+    "to_channels",
+    "mnist_svhn_report",
 ]
 
 
@@ -183,3 +185,82 @@ def ssim(a, b) -> np.ndarray:
 
     x, y = _unit_pair(a, b, "ssim")
     return tf.image.ssim(x, y, max_val=1.0).numpy()
+
+
+# --------------------------------------------------------------------------------------------
+# The mnist2svhn label-preservation table (``python -m cyclegan_lesson evaluate``)
+
+
+def to_channels(images, channels: int):
+    """Convert NHWC images between 1 and 3 channels (RGB -> mean of the channels, gray -> the
+    same value in R, G and B); returned unchanged when they already have ``channels``.
+    Works on NumPy arrays and backend tensors (``keras.ops``)."""
+    from keras import ops
+
+    have = images.shape[-1]
+    if have == channels:
+        return images
+    if have == 3 and channels == 1:
+        return ops.mean(images, axis=-1, keepdims=True)
+    if have == 1 and channels == 3:
+        return ops.concatenate([images, images, images], axis=-1)
+    raise ValueError(f"cannot convert images with {have} channels to {channels}.")
+
+
+def mnist_svhn_report(
+    g_ab,
+    g_ba,
+    data_dir=None,
+    *,
+    limit: int | None = None,
+    batch_size: int = 256,
+    roles: tuple[str, ...] = ("judge", "semantic"),
+    return_predictions: bool = False,
+) -> dict:
+    """The chapter-13 table for generators ``G_AB: MNIST -> SVHN`` and ``G_BA: SVHN -> MNIST``.
+
+    Uses the full test splits (10,000 MNIST digits padded to 32x32, 1,997 SVHN crops) unless
+    ``limit``. For each classifier ``role`` ("judge": ``models/classifiers/{mnist,svhn}.keras``,
+    the measuring classifiers; "semantic": the independent pair the semantic loss trains with):
+
+    * ``label_preservation``: ``mnist->svhn`` (SVHN classifier on ``G_AB(mnist)`` vs the MNIST
+      labels) and ``svhn->mnist`` (MNIST classifier on ``G_BA(svhn)`` vs the SVHN labels);
+    * ``untranslated``: the same target classifiers on the *untranslated* source images
+      (channels converted), i.e. the domain gap translation must close;
+    * ``classifier_accuracy``: each classifier on its own domain's test split (the ceiling).
+
+    and ``cycle_error``: mean ``|x - G_BA(G_AB(x))|`` (MNIST) and ``|y - G_AB(G_BA(y))|``
+    (SVHN) in [-1, 1] units. With ``return_predictions`` the predicted labels (judge role) and
+    true labels are included under ``"predictions"`` (NumPy arrays, not JSON).
+    """
+    from . import classifiers as clf
+
+    xa, ya = clf.load_digit_arrays("mnist", "test", data_dir, limit=limit)
+    xb, yb = clf.load_digit_arrays("svhn", "test", data_dir, limit=limit)
+    fake_b = predict_in_batches(g_ab, xa, batch_size)
+    fake_a = predict_in_batches(g_ba, xb, batch_size)
+    report: dict = {"test_images": {"mnist": int(len(xa)), "svhn": int(len(xb))}}
+    predictions = {"mnist_labels": ya, "svhn_labels": yb}
+    for role in roles:
+        c_a = clf.load_shipped_classifier("mnist", role)
+        c_b = clf.load_shipped_classifier("svhn", role)
+        pred_ab = np.argmax(predict_in_batches(c_b, fake_b, batch_size), axis=-1)
+        pred_ba = np.argmax(predict_in_batches(c_a, fake_a, batch_size), axis=-1)
+        untranslated_ab = classifier_accuracy(c_b, np.asarray(to_channels(xa, 3)), ya, batch_size)
+        untranslated_ba = classifier_accuracy(c_a, np.asarray(to_channels(xb, 1)), yb, batch_size)
+        report[role] = {
+            "label_preservation": {"mnist->svhn": float(np.mean(pred_ab == ya)),
+                                   "svhn->mnist": float(np.mean(pred_ba == yb))},
+            "untranslated": {"mnist->svhn": untranslated_ab, "svhn->mnist": untranslated_ba},
+            "classifier_accuracy": {"mnist": classifier_accuracy(c_a, xa, ya, batch_size),
+                                    "svhn": classifier_accuracy(c_b, xb, yb, batch_size)},
+        }
+        if role == "judge":
+            predictions.update(mnist_to_svhn=pred_ab, svhn_to_mnist=pred_ba)
+    report["cycle_error"] = {
+        "mnist": float(np.mean(np.abs(predict_in_batches(g_ba, fake_b, batch_size) - xa))),
+        "svhn": float(np.mean(np.abs(predict_in_batches(g_ab, fake_a, batch_size) - xb))),
+    }
+    if return_predictions:
+        report["predictions"] = predictions
+    return report

@@ -27,9 +27,10 @@ import keras
 from keras import ops
 
 from .cyclegan import CycleGAN
+from .metrics import to_channels as _to_channels
 
 __all__ = ["semantic_consistency_loss", "freeze_classifier", "SemanticConsistency",
-           "SemanticCycleGAN"]
+           "SemanticCycleGAN", "with_semantic_terms"]
 
 
 def semantic_consistency_loss(
@@ -109,18 +110,6 @@ class SemanticConsistency:
 # CycleGAN + semantic consistency (+ an identity term across channel counts)
 
 
-def _to_channels(images, channels: int):
-    """Convert NHWC images between 1 and 3 channels: RGB -> luminance mean, gray -> tiled RGB."""
-    have = images.shape[-1]
-    if have == channels:
-        return images
-    if have == 3 and channels == 1:
-        return ops.mean(images, axis=-1, keepdims=True)
-    if have == 1 and channels == 3:
-        return ops.concatenate([images, images, images], axis=-1)
-    raise ValueError(f"cannot convert {have} channels to {channels}.")
-
-
 class SemanticCycleGAN(CycleGAN):
     """:class:`~cyclegan_lesson.cyclegan.CycleGAN` plus two optional terms in the generator
     objective, each reported with the other losses:
@@ -178,3 +167,44 @@ class SemanticCycleGAN(CycleGAN):
             terms["semantic_ab"] = terms["semantic_ba"] = zero
         terms["G_total"] = total
         return terms, fake_a, fake_b
+
+
+def with_semantic_terms(
+    model: CycleGAN,
+    *,
+    domains: tuple[str, str],
+    lambda_semantic: float = 0.0,
+    lambda_identity_x: float = 0.0,
+    classifier_paths: tuple[str | None, str | None] | None = None,
+    mode: str = "hard",
+) -> CycleGAN:
+    """Rebuild a (not yet compiled) :class:`CycleGAN` as a :class:`SemanticCycleGAN` with the
+    same four networks, loss weights (incl. the adversarial loss), pool size and seed.
+
+    ``domains``: the task's two domain names; the semantic loss needs digit domains ("mnist",
+    "svhn"). ``classifier_paths``: ``(path_a, path_b)`` ``.keras`` files of the frozen
+    classifiers; ``None`` entries use the shipped ``models/classifiers/<domain>_semantic.keras``
+    (the pair kept independent of the measuring classifiers). Returns ``model`` unchanged when
+    both weights are 0.
+    """
+    if lambda_semantic < 0 or lambda_identity_x < 0:
+        raise ValueError("lambda_semantic and lambda_identity_x must be >= 0.")
+    if lambda_semantic == 0 and lambda_identity_x == 0:
+        return model
+    sem = None
+    if lambda_semantic > 0:
+        from . import classifiers
+
+        paths = list(classifier_paths or (None, None))
+        loaded = []
+        for domain, path in zip(domains, paths):
+            if domain not in classifiers.CLASSIFIER_DOMAINS:
+                raise ValueError(f"the semantic loss needs digit classifiers; domain {domain!r} "
+                                 "has none (use it with the mnist2svhn task).")
+            loaded.append(classifiers.load_classifier(path) if path
+                          else classifiers.load_shipped_classifier(domain, "semantic"))
+        sem = SemanticConsistency(loaded[0], loaded[1], mode=mode)
+    return SemanticCycleGAN(
+        model.G_AB, model.G_BA, model.D_A, model.D_B, weights=model.loss_weights,
+        pool_size=model.pool_size, seed=model.seed,
+        semantic=sem, lambda_semantic=lambda_semantic, lambda_identity_x=lambda_identity_x)

@@ -148,6 +148,9 @@ def train(
     callbacks: Sequence = (),
     verbose: int | str = "auto",
     export: bool = True,
+    lambda_semantic: float = 0.0,
+    lambda_identity_x: float = 0.0,
+    semantic_classifiers: Sequence[str | None] | None = None,
 ) -> TrainingRun:
     """Train CycleGAN on ``task`` and write everything into ``out_dir`` (resuming if it holds a
     checkpoint of the same configuration).
@@ -182,6 +185,12 @@ def train(
         callbacks: more Keras callbacks.
         verbose: ``model.fit`` verbosity (1: progress bar, 2: one line per epoch).
         export: write ``G_AB.keras`` / ``G_BA.keras`` at the end.
+        lambda_semantic: weight of the CyCADA semantic-consistency loss (0: plain CycleGAN;
+            digit tasks only, see :mod:`cyclegan_lesson.semantic`).
+        lambda_identity_x: identity weight (relative to lambda_cycle) across channel counts,
+            for domains whose channels differ (:class:`~cyclegan_lesson.semantic.SemanticCycleGAN`).
+        semantic_classifiers: ``(path_a, path_b)`` ``.keras`` classifiers of the semantic loss
+            (default: the shipped ``models/classifiers/<domain>_semantic.keras``).
 
     Returns:
         a :class:`TrainingRun`.
@@ -204,6 +213,9 @@ def train(
                 generator=generator, ngf=ngf, ndf=ndf, n_layers=n_layers, upsample=upsample,
                 lambda_cycle=float(lambda_cycle), adversarial=adversarial, pool_size=pool_size,
                 seed=seed, lr=float(lr), jit=bool(jit), checkpoint_every=checkpoint_every,
+                lambda_semantic=float(lambda_semantic), lambda_identity_x=float(lambda_identity_x),
+                semantic_classifiers=None if semantic_classifiers is None
+                else [None if c is None else str(c) for c in semantic_classifiers],
                 data_dir=None if data_dir is None else str(data_dir))
     for key in ("epochs", "steps_per_epoch", "batch_size", "ngf", "ndf", "n_layers",
                 "image_size"):
@@ -292,6 +304,13 @@ def train(
             n_blocks=int(opts["n_blocks"]), ngf=ngf, ndf=ndf, n_layers=n_layers,
             upsample=upsample, weights=weights, pool_size=pool_size, seed=seed_model,
         )
+        if lambda_semantic or lambda_identity_x:
+            from . import semantic
+
+            model = semantic.with_semantic_terms(
+                model, domains=(dom_a.name, dom_b.name), lambda_semantic=float(lambda_semantic),
+                lambda_identity_x=float(lambda_identity_x),
+                classifier_paths=opts["semantic_classifiers"])
         model.compile(learning_rate=schedule, jit_compile=bool(jit))
         checkpoint = cb.TrainingCheckpoint(model, out, every_n_steps=checkpoint_every,
                                            state={"options": opts})
