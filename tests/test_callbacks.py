@@ -169,6 +169,7 @@ RESUME = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_resume_after_a_crash_equals_one_straight_run(tmp_path, data_dir):
     # 3 epochs x 4 steps = 12 steps; the crash comes right after step 6 (checkpointed: every 3),
     # in the middle of epoch 2, so the resumed run first completes that epoch (2 steps).

@@ -179,3 +179,19 @@ def test_error_exit_code_through_python_m(tmp_path):
         f"python -m cyclegan_lesson translate: error: no such model file: "
         f"{tmp_path / 'missing.keras'}")
     assert "Traceback" not in proc.stderr
+
+
+def test_bench_prints_one_json_line(capsys):
+    code = cli.main(["bench", "--size", "32", "--batch-size", "2", "--n-blocks", "0", "--ngf",
+                     "4", "--ndf", "4", "--steps", "3", "--warmup", "1"])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert code == 0 and len(out) == 1
+    result = json.loads(out[0])
+    assert result["images_per_s"] > 0 and result["step_ms"] > 0
+    assert result["step_ms_min"] <= result["step_ms"] <= result["step_ms_max"]
+    assert result["images_per_s"] == pytest.approx(2 / (result["step_ms"] / 1000), rel=0.01)
+    assert result["configuration"] == {
+        "size": 32, "batch_size": 2, "generator": "resnet", "n_blocks": 0, "ngf": 4, "ndf": 4,
+        "channels": 3, "steps": 3, "warmup": 1, "jit": False, "pool_size": 50,
+        "adversarial": "lsgan"}
+    assert result["device"] and result["versions"]["tensorflow"]

@@ -155,8 +155,8 @@ class ImagePool(keras.layers.Layer):
         _, buffer, count, outputs = tf.while_loop(
             lambda i, *_: i < n,
             body,
-            (tf.constant(0), tf.convert_to_tensor(self.images), tf.convert_to_tensor(self.num_images),
-             tf.zeros_like(images)),
+            (tf.constant(0), tf.convert_to_tensor(self.images),
+             tf.convert_to_tensor(self.num_images), tf.zeros_like(images)),
         )
         self.images.assign(buffer)
         self.num_images.assign(count)
@@ -233,7 +233,8 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
     """The paper's schedule: ``initial_lr`` for ``n_epochs`` epochs, then linearly to zero over
     ``n_epochs_decay`` epochs (and zero afterwards).
 
-    ``lr(step) = initial_lr * (1 - clip((step / steps_per_epoch - n_epochs) / n_epochs_decay, 0, 1))``
+    ``lr(step) = initial_lr * (1 - clip((step / steps_per_epoch - n_epochs) / n_epochs_decay,
+    0, 1))``
 
     ``step`` is the optimizer's update counter, so the schedule position is restored with the
     optimizer state when training resumes. The decay is per step (smooth); the official code
@@ -395,21 +396,32 @@ class CycleGAN(keras.Model):
         d_optimizer: keras.optimizers.Optimizer | None = None,
         *,
         learning_rate=None,
+        steps_per_epoch: int = 1,
+        n_epochs: int = 100,
+        n_epochs_decay: int = 100,
         jit_compile: bool = False,
         run_eagerly: bool = False,
         steps_per_execution: int = 1,
     ):
         """Set the two optimizers (one for both generators, one for both discriminators).
 
-        By default each is ``Adam(learning_rate, beta_1=0.5)`` with ``learning_rate`` a
-        :class:`LinearDecay` (default ``LinearDecay()``: 2e-4 for 100 epochs then to zero over
-        100, counting one step as one epoch unless you pass your own with the right
-        ``steps_per_epoch``) or a float. Optimizer variables are created here, so they exist
-        before a checkpoint is restored and under the distribution strategy's scope.
-        ``jit_compile=True`` compiles the training step with XLA.
+        By default each is ``Adam(learning_rate, beta_1=0.5)``; ``learning_rate`` is a float, a
+        schedule, or (default) ``LinearDecay(2e-4, n_epochs, n_epochs_decay, steps_per_epoch)``
+        -- the paper's 100 constant + 100 decaying epochs; pass your ``steps_per_epoch``.
+        Optimizer variables are created here, so they exist before a checkpoint is restored
+        and under the distribution strategy's scope. ``jit_compile=True`` compiles the training
+        step with XLA (not combined with a multi-replica strategy: the pool's cross-replica
+        gather cannot run inside an XLA cluster).
         """
         if learning_rate is None:
-            learning_rate = LinearDecay()
+            learning_rate = LinearDecay(2e-4, n_epochs=n_epochs, n_epochs_decay=n_epochs_decay,
+                                        steps_per_epoch=steps_per_epoch)
+        if jit_compile:
+            tf = _tf()
+            if tf.distribute.has_strategy() and \
+                    tf.distribute.get_strategy().num_replicas_in_sync > 1:
+                raise ValueError("CycleGAN.compile: jit_compile=True is not supported with a "
+                                 "multi-replica distribution strategy; use one or the other.")
         self.g_optimizer = g_optimizer or default_optimizer(learning_rate)
         self.d_optimizer = d_optimizer or default_optimizer(learning_rate)
         if self.g_optimizer is self.d_optimizer:
@@ -479,7 +491,12 @@ class CycleGAN(keras.Model):
     # -- steps ---------------------------------------------------------------------------------
     def train_step(self, data):
         tf = _tf()
-        from keras.src.losses.loss import scale_loss_for_distribution as scale
+        # Each replica sees 1/n of the global batch and the optimizer sums the replicas'
+        # gradients, so each replica's loss is divided by n (the global mean's gradient).
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+
+        def scale(loss):
+            return loss / float(replicas) if replicas > 1 else loss
 
         real_a, real_b = self._unpack(data)
         g_vars, d_vars = self.generator_variables, self.discriminator_variables
@@ -553,7 +570,8 @@ def build_cyclegan(
             return networks.unet_generator(image_size=image_size, ngf=ngf, in_channels=cin,
                                            out_channels=cout, norm="instance", name=name)
     else:
-        raise ValueError(f"build_cyclegan: generator must be 'resnet' or 'unet', got {generator!r}.")
+        raise ValueError(
+            f"build_cyclegan: generator must be 'resnet' or 'unet', got {generator!r}.")
     return CycleGAN(
         make(channels_a, channels_b, "G_AB"),
         make(channels_b, channels_a, "G_BA"),
@@ -589,9 +607,9 @@ def save_generators(
 
     The JSON records the two domains, each generator's input/output image size and channels,
     the value range ``[-1, 1]``, parameter counts (``parameter_count``), training steps done,
-    and ``extra`` as ``parameters`` (e.g. the training options). The ``.keras`` files load with ``keras.models.load_model`` after
-    ``import cyclegan_lesson`` (which registers the custom layers), or with
-    :func:`load_generator`.
+    and ``extra`` as ``parameters`` (e.g. the training options). The ``.keras`` files load
+    with ``keras.models.load_model`` after ``import cyclegan_lesson`` (which registers the
+    custom layers), or with :func:`load_generator`.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
