@@ -12,6 +12,8 @@ if _os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
 
     _import_tf()
 
-from . import layers  # noqa: E402,F401  (registers the serializable layers)
+# Import every module that registers serializable Keras classes, so that any `.keras` file the
+# package writes (generators, discriminators, classifiers) loads after `import cyclegan_lesson`.
+from . import cyclegan, layers, networks, residual_nets  # noqa: E402,F401
 
 __version__ = "0.1.0"
