@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,13 @@ def run_notebook(name: str, tmp_path: Path, **parameters) -> Path:
         request_save_on_cell_execute=False,
     )
     return output
+
+
+#: The smallest CycleGAN the command line builds: fast enough for tests on 2 CPU cores.
+TINY_MODEL_OPTIONS = ["--n-blocks", "1", "--ngf", "4", "--ndf", "4", "--n-layers", "2"]
+
+
+def run_cli(*args, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run ``python -m cyclegan_lesson ARGS...`` from the repository root; capture its output."""
+    return subprocess.run([sys.executable, "-m", "cyclegan_lesson", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -14,13 +12,8 @@ from PIL import Image
 import cyclegan_lesson  # noqa: F401
 from cyclegan_lesson import cli
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY = ["--n-blocks", "1", "--ngf", "4", "--ndf", "4", "--n-layers", "2"]
-
-
-def run_cli(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "cyclegan_lesson", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+from conftest import TINY_MODEL_OPTIONS as TINY
+from conftest import run_cli
 
 
 @pytest.fixture(scope="module")

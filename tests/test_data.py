@@ -4,7 +4,6 @@ stream and every error message a user can meet."""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest

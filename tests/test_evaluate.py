@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 import cyclegan_lesson  # noqa: F401
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY = ["--n-blocks", "1", "--ngf", "4", "--ndf", "4", "--n-layers", "2"]
-
-
-def run_cli(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "cyclegan_lesson", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+from conftest import TINY_MODEL_OPTIONS as TINY
+from conftest import run_cli
 
 
 @pytest.fixture(scope="module")

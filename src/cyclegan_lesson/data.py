@@ -504,7 +504,6 @@ def load_arrays(
         ``(images, labels)``: ``float32`` NHWC images in ``[-1, 1]`` and int64 labels of
         shape ``(N,)``, or ``None`` for domains without labels (monet, photo).
     """
-    import tensorflow as tf
 
     domain = get_domain(name)
     split = _check_split(split)

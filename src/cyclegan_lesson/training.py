@@ -200,7 +200,6 @@ def train(
             with different architecture options.
         FileNotFoundError: missing data files; PermissionError: ``out_dir`` not writable.
     """
-    import keras
     import tensorflow as tf
 
     from . import callbacks as cb
