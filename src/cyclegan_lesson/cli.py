@@ -61,6 +61,12 @@ def _float(minimum: float, strict: bool = False):
 # ---------------------------------------------------------------------------- the parser
 
 
+#: Help of --data-dir: what `runinfo.default_data_dir()` does when the option is left out.
+DATA_DIR_HELP = ("offline data folder with the layout of ../shared/data (default: "
+                 "$CYCLEGAN_DATA_DIR, else ../shared/data beside a repository checkout, "
+                 "else download with tensorflow_datasets)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -83,10 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "mnist2svhn: MNIST padded to 32x32 <-> SVHN; monet2photo: Monet "
                         "paintings <-> photos (256x256, jitter)")
     t.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
-    t.add_argument("--data-dir", metavar="DIR", default=None,
-                   help="offline data folder with the layout of ../shared/data (default: "
-                        "$CYCLEGAN_DATA_DIR, else ../shared/data beside a repository checkout, "
-                        "else download with tensorflow_datasets)")
+    t.add_argument("--data-dir", metavar="DIR", default=None, help=DATA_DIR_HELP)
     t.add_argument("--epochs", type=_int(1), default=200,
                    help="total epochs, constant rate then linear decay (paper: 200)")
     t.add_argument("--steps-per-epoch", type=_int(1), default=None,
@@ -205,8 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--run", metavar="DIR", help="a training output folder (train --out)")
     where.add_argument("--models", metavar="DIR",
                        help="a folder with G_AB.keras and G_BA.keras (e.g. models/mnist2svhn)")
-    e.add_argument("--data-dir", metavar="DIR", default=None,
-                   help="offline data folder (default: ../shared/data if present, else tfds)")
+    e.add_argument("--data-dir", metavar="DIR", default=None, help=DATA_DIR_HELP)
     e.add_argument("--limit", type=_int(1), default=None,
                    help="test images per domain (default: all, 10,000 MNIST / 1,997 SVHN)")
     e.add_argument("--batch-size", type=_int(1), default=256, help="images per model call")
