@@ -18,7 +18,7 @@ def semantic_run(tmp_path_factory, data_dir):
     proc = run_cli("train", "--task", "mnist2svhn", "--out", out, "--data-dir", data_dir,
                    "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "2",
                    "--sample-images", "0", "--verbose", "2", "--lambda-semantic", "1",
-                   "--lambda-identity-x", "0.5", *TINY)
+                   "--lambda-identity-x", "0.5", "--lambda-cycle-b", "1", *TINY)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out, proc
 
@@ -31,6 +31,12 @@ def test_train_reports_semantic_terms(semantic_run):
     state = json.loads((out / "G_AB.keras").with_name("generators.json").read_text())
     assert state["parameters"]["lambda_semantic"] == 1.0
     assert state["parameters"]["lambda_identity_x"] == 0.5
+    assert state["parameters"]["lambda_cycle_b"] == 1.0 and state["parameters"]["lambda_cycle"] == 10
+    # the weight reaches the loss: the B -> A -> B cycle term (weight 1) is far below the
+    # A -> B -> A one (weight 10) for untrained generators whose L1 errors are alike
+    rows = [line.split(",") for line in (out / "history.csv").read_text().splitlines()]
+    last = dict(zip(rows[0], rows[-1]))
+    assert float(last["cycle_bab"]) < 0.3 * float(last["cycle_aba"]), last
 
 
 def test_evaluate_prints_the_table(semantic_run, data_dir):

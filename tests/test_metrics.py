@@ -94,6 +94,46 @@ def test_cycle_error_psnr_ssim(mnist_test):
     assert np.all(metrics.ssim(x, -x) < 0.5)
 
 
+def test_border_ink(mnist_test):
+    black = -np.ones((2, 32, 32, 1), "float32")
+    np.testing.assert_array_equal(metrics.border_ink(black), [0.0, 0.0])
+    framed = black.copy()
+    framed[1, :4] = framed[1, -4:] = framed[1, :, :4] = framed[1, :, -4:] = 1.0
+    framed[0, 4:-4, 4:-4] = 1.0  # ink only inside the frame
+    np.testing.assert_allclose(metrics.border_ink(framed), [0.0, 1.0])
+    rgb = np.zeros((1, 32, 32, 3), "float32")  # mid gray
+    np.testing.assert_allclose(metrics.border_ink(rgb, width=2), [0.5])
+    x, _ = mnist_test  # real MNIST digits padded to 32x32: a nearly black frame
+    assert metrics.border_ink(x).mean() < 0.01
+    with pytest.raises(ValueError, match="width"):
+        metrics.border_ink(black, width=0)
+    with pytest.raises(ValueError, match="no interior"):
+        metrics.border_ink(black, width=16)
+    with pytest.raises(ValueError, match="NHWC"):
+        metrics.border_ink(black[0])
+
+
+def test_to_channels_gray_is_the_data_layers_luma():
+    """RGB -> gray in the metrics and the cross-channel identity term must be the conversion the
+    data layer uses for cifar10_gray (ITU-R 601 luma), not a channel mean."""
+    from cyclegan_lesson import data
+
+    rng = np.random.default_rng(0)
+    rgb_u8 = rng.integers(0, 256, size=(4, 32, 32, 3), dtype=np.uint8)
+    rgb_u8[0] = [255, 0, 0]  # pure red: luma 0.299, mean 1/3
+    color = np.asarray(data.to_float(rgb_u8, "cifar10_color"))
+    gray = np.asarray(data.to_float(rgb_u8, "cifar10_gray"))
+    got = np.asarray(metrics.to_channels(color, 1))
+    assert got.shape == (4, 32, 32, 1)
+    np.testing.assert_allclose(got, gray, atol=1e-5)
+    np.testing.assert_allclose(got[0], 2 * 0.299 - 1, atol=1e-5)
+    back = np.asarray(metrics.to_channels(got, 3))
+    assert back.shape == (4, 32, 32, 3) and np.array_equal(back[..., 0], back[..., 2])
+    assert metrics.to_channels(color, 3) is color
+    with pytest.raises(ValueError, match="2 channels"):
+        metrics.to_channels(np.zeros((1, 4, 4, 2), "float32"), 1)
+
+
 # -- semantic consistency ----------------------------------------------------------------------
 
 

@@ -112,7 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="generator upsampling: transposed conv (paper) or resize-then-conv "
                         "(against checkerboard artifacts)")
     t.add_argument("--lambda-cycle", type=_float(0.0), default=10.0,
-                   help="weight of both cycle-consistency losses (paper: 10)")
+                   help="weight of the cycle-consistency losses (paper: 10)")
+    t.add_argument("--lambda-cycle-b", type=_float(0.0), default=None,
+                   help="weight of the B -> A -> B cycle alone (default: --lambda-cycle); "
+                        "lower it when B holds information A cannot (SVHN colours -> MNIST)")
     t.add_argument("--lambda-identity", type=_float(0.0), default=None,
                    help="identity weight relative to --lambda-cycle (default: 0.5 for "
                         "monet2photo, 0 where the domains differ in channels)")
@@ -326,6 +329,7 @@ def _cmd_train(args) -> int:
         batch_size=args.batch_size, image_size=args.image_size, generator=args.generator,
         n_blocks=args.n_blocks, ngf=args.ngf, ndf=args.ndf, n_layers=args.n_layers,
         upsample=args.upsample, lambda_cycle=args.lambda_cycle,
+        lambda_cycle_b=args.lambda_cycle_b,
         lambda_identity=args.lambda_identity, adversarial=args.adversarial,
         pool_size=args.pool_size, seed=args.seed, lr=args.lr,
         n_epochs_decay=args.n_epochs_decay, jitter=args.jitter, jit=args.jit,

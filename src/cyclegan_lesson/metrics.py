@@ -9,6 +9,8 @@ arrays of class indices 0..9.
   the domain gap: e.g. the SVHN classifier on MNIST digits).
 * :func:`confusion_matrix` - which labels turn into which (rows = true, columns = predicted).
 * :func:`cycle_reconstruction_error` - mean absolute error between ``x`` and ``G_BA(G_AB(x))``.
+* :func:`border_ink` - how bright the outer frame of an image is; MNIST keeps it black, so ink
+  there in a translation to MNIST is something no MNIST digit has (e.g. hidden cycle information).
 * :func:`psnr` / :func:`ssim` - per-image PSNR (dB) and SSIM computed on images mapped to [0, 1].
 """
 
@@ -24,6 +26,7 @@ __all__ = [
     "classifier_accuracy",
     "confusion_matrix",
     "cycle_reconstruction_error",
+    "border_ink",
     "psnr",
     "ssim",
     "to_channels",
@@ -168,6 +171,32 @@ def _unit_pair(a, b, who: str):
     return to01(a), to01(b)
 
 
+def border_ink(images, width: int = 4) -> np.ndarray:
+    """Mean brightness, in [0, 1], of the outer ``width``-pixel frame of each image.
+
+    Args:
+        images: NHWC float images in [-1, 1] (-1 = black), 1 or 3 channels, at least
+            ``2 * width + 1`` pixels high and wide.
+        width: frame width in pixels. MNIST digits padded to 32x32 (2 px of padding around the
+            28x28 image, whose digit sits in a centred 20x20 box) have an all-black 4-pixel frame
+            in nearly every test image.
+
+    Returns:
+        ``(N,)`` float64 array: 0 = the frame is black, 1 = the frame is white.
+    """
+    x = _as_images(images, "border_ink")
+    if not isinstance(width, (int, np.integer)) or width < 1:
+        raise ValueError(f"border_ink: width must be a positive integer, got {width!r}.")
+    h, w = x.shape[1:3]
+    if min(h, w) < 2 * width + 1:
+        raise ValueError(f"border_ink: images of {h}x{w} have no interior inside a {width}-pixel "
+                         "frame.")
+    mask = np.ones((h, w), dtype=bool)
+    mask[width:h - width, width:w - width] = False
+    x01 = (np.clip(x, -1.0, 1.0) + 1.0) / 2.0
+    return x01[:, mask, :].mean(axis=(1, 2)).astype(np.float64)
+
+
 def psnr(a, b) -> np.ndarray:
     """Per-image PSNR in dB ``(N,)`` between two NHWC batches in [-1, 1] (mapped to [0, 1],
     ``max_val=1``; identical images give ``inf``)."""
@@ -192,16 +221,24 @@ def ssim(a, b) -> np.ndarray:
 
 
 def to_channels(images, channels: int):
-    """Convert NHWC images between 1 and 3 channels (RGB -> mean of the channels, gray -> the
-    same value in R, G and B); returned unchanged when they already have ``channels``.
-    Works on NumPy arrays and backend tensors (``keras.ops``)."""
+    """Convert NHWC images between 1 and 3 channels and return them (unchanged when they already
+    have ``channels``).
+
+    RGB -> gray is the ITU-R 601 luma ``0.299 R + 0.587 G + 0.114 B``
+    (:data:`cyclegan_lesson.data.LUMA_WEIGHTS`, the conversion the data layer and ``translate``
+    use; the weights sum to 1, so it maps [-1, 1] to [-1, 1]); gray -> RGB repeats the value in
+    R, G and B. Works on NumPy arrays and backend tensors (``keras.ops``).
+    """
     from keras import ops
+
+    from .data import LUMA_WEIGHTS
 
     have = images.shape[-1]
     if have == channels:
         return images
     if have == 3 and channels == 1:
-        return ops.mean(images, axis=-1, keepdims=True)
+        weights = ops.convert_to_tensor(LUMA_WEIGHTS, dtype="float32")
+        return ops.sum(ops.cast(images, "float32") * weights, axis=-1, keepdims=True)
     if have == 1 and channels == 3:
         return ops.concatenate([images, images, images], axis=-1)
     raise ValueError(f"cannot convert images with {have} channels to {channels}.")

@@ -133,6 +133,7 @@ def train(
     n_layers: int = 3,
     upsample: str = "transpose",
     lambda_cycle: float = 10.0,
+    lambda_cycle_b: float | None = None,
     lambda_identity: float | None = None,
     adversarial: str = "lsgan",
     pool_size: int = 50,
@@ -170,8 +171,10 @@ def train(
         generator, n_blocks, ngf, ndf, n_layers, upsample: the networks (see
             :func:`cyclegan_lesson.cyclegan.build_cyclegan`); ``n_blocks`` default 6 at 32 and 9
             at 256.
-        lambda_cycle, lambda_identity, adversarial: the loss weights and the adversarial loss
-            (:class:`cyclegan_lesson.losses.CycleGANLossWeights`); identity default per task.
+        lambda_cycle, lambda_cycle_b, lambda_identity, adversarial: the loss weights and the
+            adversarial loss (:class:`cyclegan_lesson.losses.CycleGANLossWeights`):
+            ``lambda_cycle_b`` weighs the B -> A -> B cycle (``None``: same as ``lambda_cycle``);
+            identity default per task.
         pool_size: image pool size (paper 50).
         seed: seeds the weights, the data stream and the pools.
         lr: initial learning rate of :class:`~cyclegan_lesson.cyclegan.LinearDecay`.
@@ -210,7 +213,9 @@ def train(
                     lambda_identity=lambda_identity, jitter=jitter)
     opts.update(task=task, epochs=epochs, steps_per_epoch=steps_per_epoch, batch_size=batch_size,
                 generator=generator, ngf=ngf, ndf=ndf, n_layers=n_layers, upsample=upsample,
-                lambda_cycle=float(lambda_cycle), adversarial=adversarial, pool_size=pool_size,
+                lambda_cycle=float(lambda_cycle),
+                lambda_cycle_b=None if lambda_cycle_b is None else float(lambda_cycle_b),
+                adversarial=adversarial, pool_size=pool_size,
                 seed=seed, lr=float(lr), jit=bool(jit), checkpoint_every=checkpoint_every,
                 lambda_semantic=float(lambda_semantic), lambda_identity_x=float(lambda_identity_x),
                 semantic_classifiers=None if semantic_classifiers is None
@@ -233,6 +238,7 @@ def train(
         raise ValueError(f"n_epochs_decay ({n_epochs_decay}) cannot exceed epochs ({epochs})")
     opts["n_epochs_decay"] = n_epochs_decay
     weights = losses.CycleGANLossWeights(lambda_cycle=float(lambda_cycle),
+                                         lambda_cycle_b=opts["lambda_cycle_b"],
                                          lambda_identity=float(opts["lambda_identity"]),
                                          mode=adversarial)
 
