@@ -128,6 +128,8 @@ def test_train_bad_inputs(capsys, tmp_path, data_dir):
     expect_error(capsys, ["train", "--task", "gray2color", "--out", tmp_path / "o3",
                           "--data-dir", data_dir, "--generator", "unet", "--image-size", "48"],
                  "power of two")
+    expect_error(capsys, ["train", "--task", "gray2color", "--out", tmp_path / "o4",
+                          "--data-dir", data_dir, "--augment-b"], "mnist2svhn task only")
 
 
 def test_resume_with_other_options_is_refused(capsys, trained, data_dir):

@@ -228,6 +228,42 @@ def test_unpaired_batches_and_independent_shuffles():
     assert sum(other, []) != seq_a[:n]
 
 
+def test_unpaired_batch_augmentation_is_seeded_per_batch_and_one_sided(data_dir):
+    from cyclegan_lesson import classifiers
+
+    a = data.load_domain("mnist", "test", data_dir).take(12)
+    b = data.load_domain("svhn", "test", data_dir).take(12)
+
+    def svhn_aug(batch, seed):
+        return classifiers.augment_batch(batch, strength="svhn", seed=seed)
+
+    plain = list(data.unpaired(a, b, 4, seed=5, shuffle_buffer=0).take(4))
+    aug = list(data.unpaired(a, b, 4, seed=5, shuffle_buffer=0, augment_b=svhn_aug).take(4))
+    again = list(data.unpaired(a, b, 4, seed=5, shuffle_buffer=0, augment_b=svhn_aug).take(4))
+    skipped = list(data.unpaired(a, b, 4, seed=5, shuffle_buffer=0,
+                                 augment_b=svhn_aug).skip(2).take(2))
+    for i, ((pa, pb), (xa, xb), (ya, yb)) in enumerate(zip(plain, aug, again)):
+        np.testing.assert_array_equal(xa, pa)  # side A untouched
+        assert xb.shape == pb.shape and float(tf.reduce_min(xb)) >= -1.0 \
+            and float(tf.reduce_max(xb)) <= 1.0
+        assert float(tf.reduce_max(tf.abs(xb - pb))) > 0.1  # side B augmented
+        np.testing.assert_array_equal(xb, yb)  # a function of the seed: replays exactly
+    # each batch draws its own augmentation: the same crops a pass later look different
+    assert float(tf.reduce_max(tf.abs(aug[3][1] - aug[0][1]))) > 0.1
+    # skipping batches (resume) gives the batches a straight run gives
+    for (sa, sb), (xa, xb) in zip(skipped, aug[2:]):
+        np.testing.assert_array_equal(sb, xb)
+    with pytest.raises(ValueError, match="augment_b must be a function"):
+        data.unpaired(a, b, 4, seed=5, augment_b="svhn")
+    # the classifiers' stateful path: a generator's draws, the same shape and range
+    gen = tf.random.Generator.from_seed(0)
+    digits = plain[0][0]
+    out = classifiers.augment_batch(digits, strength="mnist", rng=gen)
+    assert out.shape == digits.shape and float(tf.reduce_max(tf.abs(out - digits))) > 0.1
+    with pytest.raises(ValueError, match="strength"):
+        classifiers.augment_batch(digits, strength="cifar", rng=gen)
+
+
 def test_unpaired_drops_labels_and_remainder(data_dir):
     a = data.load_domain("mnist", "test", data_dir, with_labels=True).take(10)
     b = data.load_domain("svhn", "test", data_dir).take(7)

@@ -134,7 +134,7 @@ def load_digit_arrays(domain: str, split: str = "train", data_dir=None, *, limit
     return np.asarray(images, np.float32), np.asarray(labels, np.int64)
 
 
-def augment_batch(images, *, strength: str = "svhn", rng=None):
+def augment_batch(images, *, strength: str = "svhn", rng=None, seed=None):
     """Random augmentation of a batch ``(N, 32, 32, C)`` in [-1, 1] (TensorFlow ops, for
     ``tf.data``); returns the same shape and range.
 
@@ -142,14 +142,28 @@ def augment_batch(images, *, strength: str = "svhn", rng=None):
     ``strength="svhn"``: the same geometry plus brightness/contrast jitter, random channel
     permutation, random grayscale (p 0.2) and random colour inversion (p 0.5) - SVHN shows light
     digits on dark and dark digits on light backgrounds, and the classifier should not care.
-    ``rng`` is a ``tf.random.Generator`` (default: the global one).
+    Randomness: ``seed``, a shape-``(2,)`` int tensor, makes the draws a pure function of it
+    (stateless ops: the same seed gives the same augmentation, as ``tf.data`` pipelines that must
+    replay exactly need); otherwise ``rng``, a ``tf.random.Generator`` (default: the global one).
     """
     import tensorflow as tf
 
     x = tf.convert_to_tensor(images, tf.float32)
     n = tf.shape(x)[0]
     channels = x.shape[-1]
-    rng = rng if rng is not None else tf.random.get_global_generator()
+    if seed is not None:
+        base = tf.cast(tf.convert_to_tensor(seed), tf.int64)
+        draws = iter(range(1_000))
+
+        class _Stateless:  # the two methods of tf.random.Generator used below
+            @staticmethod
+            def uniform(shape, minval=0.0, maxval=1.0):
+                sub = tf.random.experimental.stateless_fold_in(base, next(draws))
+                return tf.random.stateless_uniform(shape, sub, minval, maxval)
+
+        rng = _Stateless()
+    else:
+        rng = rng if rng is not None else tf.random.get_global_generator()
     # geometry: shift + rotation + zoom as one projective transform per image
     angle = rng.uniform([n], -0.2, 0.2)
     scale = rng.uniform([n], 0.9, 1.1)

@@ -132,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: half of --epochs)")
     t.add_argument("--jitter", action=argparse.BooleanOptionalAction, default=None,
                    help="random resize-crop and flip (default: on for monet2photo only)")
+    t.add_argument("--augment-b", action="store_true",
+                   help="augment domain B's training crops like the SVHN classifier's (shifts, "
+                        "rotations, contrast, colours, polarity; no flip); mnist2svhn only")
     t.add_argument("--jit", action="store_true", help="compile the training step with XLA")
     t.add_argument("--checkpoint-every", type=_int(0), default=500,
                    help="save a checkpoint every N steps as well as at each epoch end "
@@ -332,7 +335,8 @@ def _cmd_train(args) -> int:
         lambda_cycle_b=args.lambda_cycle_b,
         lambda_identity=args.lambda_identity, adversarial=args.adversarial,
         pool_size=args.pool_size, seed=args.seed, lr=args.lr,
-        n_epochs_decay=args.n_epochs_decay, jitter=args.jitter, jit=args.jit,
+        n_epochs_decay=args.n_epochs_decay, jitter=args.jitter, augment_b=args.augment_b,
+        jit=args.jit,
         checkpoint_every=args.checkpoint_every, sample_images=args.sample_images,
         val_steps=args.val_steps, strategy=strategy, verbose=args.verbose,
         lambda_semantic=args.lambda_semantic, lambda_identity_x=args.lambda_identity_x,

@@ -689,6 +689,8 @@ def unpaired(
     seed: int | None = None,
     shuffle_buffer: int | None = None,
     prefetch: bool = True,
+    augment_a=None,
+    augment_b=None,
 ):
     """The unpaired training stream: two independently shuffled domains, zipped in batches.
 
@@ -713,6 +715,11 @@ def unpaired(
             256x256x3). 0 disables. For a cheap full shuffle of a large domain, also pass
             ``load_domain(..., shuffle=True, seed=...)`` (shuffles indices or file names).
         prefetch: end with ``prefetch(AUTOTUNE)``.
+        augment_a, augment_b: optional batch augmentation of one side,
+            ``fn(batch, seed) -> batch`` with ``batch`` ``(batch_size, H, W, C)`` in [-1, 1] and
+            ``seed`` a ``(2,)`` int64 tensor derived from ``seed`` and the batch index, so the
+            stream stays a function of ``seed`` (e.g. ``lambda x, s:
+            classifiers.augment_batch(x, strength="svhn", seed=s)``).
 
     Returns:
         An infinite ``tf.data.Dataset`` of ``(a_batch, b_batch)``, each
@@ -726,11 +733,14 @@ def unpaired(
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     if seed is None:
         seed = random.randrange(2**31)
-    shuffle_a, shuffle_b, jitter_a, jitter_b = (
-        int(s) for s in np.random.SeedSequence(int(seed)).generate_state(4) % (2**31 - 1)
+    shuffle_a, shuffle_b, jitter_a, jitter_b, augment_seed_a, augment_seed_b = (
+        int(s) for s in np.random.SeedSequence(int(seed)).generate_state(6) % (2**31 - 1)
     )
+    for name, fn in (("augment_a", augment_a), ("augment_b", augment_b)):
+        if fn is not None and not callable(fn):
+            raise ValueError(f"{name} must be a function (batch, seed) -> batch, got {fn!r}")
 
-    def side(source, name, shuffle_seed, jitter_seed):
+    def side(source, name, shuffle_seed, jitter_seed, augment_fn, augment_seed):
         ds = _image_dataset(source, name)
         buffer = _auto_buffer(ds) if shuffle_buffer is None else int(shuffle_buffer)
         if buffer > 1:
@@ -750,8 +760,15 @@ def unpaired(
                                  flip=flip)
 
             ds = ds.enumerate().map(augment, num_parallel_calls=tf.data.AUTOTUNE)
-        return ds.batch(int(batch_size), drop_remainder=True)
+        ds = ds.batch(int(batch_size), drop_remainder=True)
+        if augment_fn is not None:
+            def augment_batch(index, batch):
+                return augment_fn(batch, tf.stack([tf.constant(augment_seed, tf.int64), index]))
 
-    pairs = tf.data.Dataset.zip((side(domain_a, "domain_a", shuffle_a, jitter_a),
-                                 side(domain_b, "domain_b", shuffle_b, jitter_b)))
+            ds = ds.enumerate().map(augment_batch, num_parallel_calls=tf.data.AUTOTUNE)
+        return ds
+
+    pairs = tf.data.Dataset.zip((
+        side(domain_a, "domain_a", shuffle_a, jitter_a, augment_a, augment_seed_a),
+        side(domain_b, "domain_b", shuffle_b, jitter_b, augment_b, augment_seed_b)))
     return pairs.prefetch(tf.data.AUTOTUNE) if prefetch else pairs

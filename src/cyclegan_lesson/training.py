@@ -141,6 +141,7 @@ def train(
     lr: float = 2e-4,
     n_epochs_decay: int | None = None,
     jitter: bool | None = None,
+    augment_b: bool = False,
     jit: bool = False,
     checkpoint_every: int = 500,
     sample_images: int = 6,
@@ -180,6 +181,10 @@ def train(
         lr: initial learning rate of :class:`~cyclegan_lesson.cyclegan.LinearDecay`.
         n_epochs_decay: epochs of linear decay at the end (default ``epochs // 2``).
         jitter: the paper's resize-and-random-crop + flip (default per task).
+        augment_b: augment domain B's training batches with the digit classifiers' SVHN
+            augmentation (:func:`cyclegan_lesson.classifiers.augment_batch`: shifts, small
+            rotations and zooms, contrast, channel permutation, grayscale, polarity; no flip);
+            ``mnist2svhn`` only, where B is the small SVHN set (8,003 crops).
         jit: compile the training step with XLA.
         checkpoint_every: save a checkpoint every this many steps (0: only at epoch ends).
         sample_images: fixed test images per domain in the sample grids (0: no grids).
@@ -217,6 +222,7 @@ def train(
                 lambda_cycle_b=None if lambda_cycle_b is None else float(lambda_cycle_b),
                 adversarial=adversarial, pool_size=pool_size,
                 seed=seed, lr=float(lr), jit=bool(jit), checkpoint_every=checkpoint_every,
+                augment_b=bool(augment_b),
                 lambda_semantic=float(lambda_semantic), lambda_identity_x=float(lambda_identity_x),
                 semantic_classifiers=None if semantic_classifiers is None
                 else [None if c is None else str(c) for c in semantic_classifiers],
@@ -230,6 +236,9 @@ def train(
         _positive(key, value, allow_zero=True)
     if generator not in ("resnet", "unet"):
         raise ValueError(f"generator must be 'resnet' or 'unet', got {generator!r}")
+    if augment_b and task != "mnist2svhn":
+        raise ValueError("augment_b applies the SVHN digit augmentation; it is for the "
+                         f"mnist2svhn task only, got {task!r}")
     if lr <= 0:
         raise ValueError(f"lr must be > 0, got {lr}")
     n_epochs_decay = epochs // 2 if n_epochs_decay is None else n_epochs_decay
@@ -280,9 +289,15 @@ def train(
         # to a new object. So the stream is a function of the seed alone, and skipping the
         # batches already trained on reproduces exactly where an interrupted run stopped.
         train_a, train_b = sources()
+        augment = None
+        if opts["augment_b"]:
+            from .classifiers import augment_batch
+
+            def augment(batch, batch_seed):
+                return augment_batch(batch, strength="svhn", seed=batch_seed)
         ds = data.unpaired(train_a, train_b, batch_size, jitter=bool(opts["jitter"]),
                            crop_size=size if opts["jitter"] else None, seed=seed_stream,
-                           shuffle_buffer=0)
+                           shuffle_buffer=0, augment_b=augment)
         return ds.skip(skip) if skip else ds
 
     val_ds = None
