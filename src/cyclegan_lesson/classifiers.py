@@ -21,6 +21,7 @@ classifiers, frozen, drive the optional semantic-consistency loss
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -153,21 +154,17 @@ def augment_batch(images, *, strength: str = "svhn", rng=None, seed=None):
     channels = x.shape[-1]
     if seed is not None:
         base = tf.cast(tf.convert_to_tensor(seed), tf.int64)
-        draws = iter(range(1_000))
+        draw = itertools.count()  # a distinct sub-seed for every draw below
 
-        class _Stateless:  # the two methods of tf.random.Generator used below
-            @staticmethod
-            def uniform(shape, minval=0.0, maxval=1.0):
-                sub = tf.random.experimental.stateless_fold_in(base, next(draws))
-                return tf.random.stateless_uniform(shape, sub, minval, maxval)
-
-        rng = _Stateless()
+        def uniform(shape, minval=0.0, maxval=1.0):
+            sub = tf.random.experimental.stateless_fold_in(base, next(draw))
+            return tf.random.stateless_uniform(shape, sub, minval, maxval)
     else:
-        rng = rng if rng is not None else tf.random.get_global_generator()
+        uniform = (rng if rng is not None else tf.random.get_global_generator()).uniform
     # geometry: shift + rotation + zoom as one projective transform per image
-    angle = rng.uniform([n], -0.2, 0.2)
-    scale = rng.uniform([n], 0.9, 1.1)
-    shift = rng.uniform([n, 2], -3.0, 3.0)
+    angle = uniform([n], -0.2, 0.2)
+    scale = uniform([n], 0.9, 1.1)
+    shift = uniform([n, 2], -3.0, 3.0)
     c = 15.5  # image centre for a 32x32 image
     cos, sin = tf.cos(angle) / scale, tf.sin(angle) / scale
     # output->input mapping: x_in = a0*x + a1*y + a2, y_in = b0*x + b1*y + b2
@@ -181,15 +178,15 @@ def augment_batch(images, *, strength: str = "svhn", rng=None, seed=None):
     if strength == "svhn":
         u = (x + 1.0) / 2.0
         mean = tf.reduce_mean(u, axis=[1, 2, 3], keepdims=True)
-        contrast = rng.uniform([n, 1, 1, 1], 0.6, 1.4)
-        brightness = rng.uniform([n, 1, 1, 1], -0.15, 0.15)
+        contrast = uniform([n, 1, 1, 1], 0.6, 1.4)
+        brightness = uniform([n, 1, 1, 1], -0.15, 0.15)
         u = (u - mean) * contrast + mean + brightness
         if channels == 3:
-            perm = tf.argsort(rng.uniform([n, 3]), axis=1)
+            perm = tf.argsort(uniform([n, 3]), axis=1)
             u = tf.gather(u, perm, axis=3, batch_dims=1)
             gray = tf.reduce_mean(u, axis=3, keepdims=True) * tf.ones_like(u)
-            u = tf.where(rng.uniform([n, 1, 1, 1]) < 0.2, gray, u)
-        u = tf.where(rng.uniform([n, 1, 1, 1]) < 0.5, 1.0 - u, u)
+            u = tf.where(uniform([n, 1, 1, 1]) < 0.2, gray, u)
+        u = tf.where(uniform([n, 1, 1, 1]) < 0.5, 1.0 - u, u)
         x = tf.clip_by_value(u, 0.0, 1.0) * 2.0 - 1.0
     elif strength != "mnist":
         raise ValueError(f"augment_batch: strength must be 'mnist' or 'svhn', got {strength!r}.")

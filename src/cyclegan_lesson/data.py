@@ -677,6 +677,17 @@ def _auto_buffer(ds, budget_bytes: int = 256 * 2**20, max_images: int = 10_000) 
     return fit if n < 0 else max(1, min(n, fit))
 
 
+def _seeded_map(ds, fn, seed: int):
+    """``ds.map(fn(element, (seed, index)))``: each element's randomness is a function of the
+    base ``seed`` and its position, so the stream replays exactly and ``skip`` resumes it."""
+    import tensorflow as tf
+
+    def apply(index, element):
+        return fn(element, tf.stack([tf.constant(seed, tf.int64), index]))
+
+    return ds.enumerate().map(apply, num_parallel_calls=tf.data.AUTOTUNE)
+
+
 def unpaired(
     domain_a,
     domain_b,
@@ -754,19 +765,13 @@ def unpaired(
                     raise ValueError(f"{name}: pass crop_size (image size unknown)")
             load = load_size
 
-            def augment(index, image):
-                step_seed = tf.stack([tf.constant(jitter_seed, tf.int64), index])
+            def augment(image, step_seed):
                 return _jitter_image(image, step_seed, load_size=load, crop_size=int(crop),
-                                 flip=flip)
+                                     flip=flip)
 
-            ds = ds.enumerate().map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+            ds = _seeded_map(ds, augment, jitter_seed)
         ds = ds.batch(int(batch_size), drop_remainder=True)
-        if augment_fn is not None:
-            def augment_batch(index, batch):
-                return augment_fn(batch, tf.stack([tf.constant(augment_seed, tf.int64), index]))
-
-            ds = ds.enumerate().map(augment_batch, num_parallel_calls=tf.data.AUTOTUNE)
-        return ds
+        return ds if augment_fn is None else _seeded_map(ds, augment_fn, augment_seed)
 
     pairs = tf.data.Dataset.zip((
         side(domain_a, "domain_a", shuffle_a, jitter_a, augment_a, augment_seed_a),

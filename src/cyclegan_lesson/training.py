@@ -283,18 +283,19 @@ def train(
         steps_per_epoch = max(1, n_max // batch_size)
         opts["steps_per_epoch"] = steps_per_epoch
 
+    augment = None
+    if opts["augment_b"]:
+        from .classifiers import augment_batch
+
+        def augment(batch, batch_seed):
+            return augment_batch(batch, strength="svhn", seed=batch_seed)
+
     def stream(skip: int):
         # Built afresh for every fit: a seeded shuffle with reshuffle_each_iteration gives a
         # new order to each further iterator of the *same* dataset object, but the same order
         # to a new object. So the stream is a function of the seed alone, and skipping the
         # batches already trained on reproduces exactly where an interrupted run stopped.
         train_a, train_b = sources()
-        augment = None
-        if opts["augment_b"]:
-            from .classifiers import augment_batch
-
-            def augment(batch, batch_seed):
-                return augment_batch(batch, strength="svhn", seed=batch_seed)
         ds = data.unpaired(train_a, train_b, batch_size, jitter=bool(opts["jitter"]),
                            crop_size=size if opts["jitter"] else None, seed=seed_stream,
                            shuffle_buffer=0, augment_b=augment)
