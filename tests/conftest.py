@@ -62,3 +62,53 @@ def run_cli(*args, timeout: int = 300) -> subprocess.CompletedProcess:
     """Run ``python -m cyclegan_lesson ARGS...`` from the repository root; capture its output."""
     return subprocess.run([sys.executable, "-m", "cyclegan_lesson", *map(str, args)],
                           capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+class FolderServer:
+    """An HTTP server on 127.0.0.1 serving one folder (``url`` is its base URL), in a thread:
+    the real download path of :mod:`cyclegan_lesson.pretrained` without the internet."""
+
+    def __init__(self, folder: Path):
+        import functools
+        import http.server
+        import threading
+
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.requests: list[str] = []
+        self.httpd.requests = self.requests
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _quiet_handler_base():
+    import http.server
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002 - keep test output clean
+            self.server.requests.append(self.path)
+
+    return Handler
+
+
+_QuietHandler = _quiet_handler_base()
+
+
+@pytest.fixture()
+def serve_folder():
+    """``serve_folder(path) -> FolderServer``; every server is shut down after the test."""
+    servers: list[FolderServer] = []
+
+    def start(folder) -> FolderServer:
+        server = FolderServer(Path(folder))
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()

@@ -324,10 +324,11 @@ def load_classifier(path) -> keras.Model:
 
 
 def shipped_classifier_path(domain: str, role: str = "judge") -> str:
-    """Path of the committed classifier for ``domain``: ``models/classifiers/<domain>.keras``
+    """Local path of the shipped classifier for ``domain``: ``models/classifiers/<domain>.keras``
     (``role="judge"``, measures label preservation) or ``<domain>_semantic.keras``
-    (``role="semantic"``, used by the semantic-consistency loss), in a repository checkout."""
-    from .runinfo import repository_root
+    (``role="semantic"``, used by the semantic-consistency loss), found through
+    :func:`cyclegan_lesson.pretrained.path` (the checkout's file, else a verified download)."""
+    from . import pretrained
 
     if domain not in CLASSIFIER_DOMAINS:
         raise ValueError(
@@ -335,9 +336,8 @@ def shipped_classifier_path(domain: str, role: str = "judge") -> str:
         )
     if role not in ("judge", "semantic"):
         raise ValueError(f"role must be 'judge' or 'semantic', got {role!r}.")
-    root = repository_root() or os.getcwd()
     suffix = "" if role == "judge" else "_semantic"
-    return os.path.join(root, "models", "classifiers", f"{domain}{suffix}.keras")
+    return pretrained.path(f"classifiers/{domain}{suffix}.keras")
 
 
 def load_shipped_classifier(domain: str, role: str = "judge") -> keras.Model:

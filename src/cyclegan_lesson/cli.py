@@ -213,7 +213,11 @@ def build_parser() -> argparse.ArgumentParser:
     where = e.add_mutually_exclusive_group(required=True)
     where.add_argument("--run", metavar="DIR", help="a training output folder (train --out)")
     where.add_argument("--models", metavar="DIR",
-                       help="a folder with G_AB.keras and G_BA.keras (e.g. models/mnist2svhn)")
+                       help="a folder with G_AB.keras and G_BA.keras")
+    where.add_argument("--shipped", metavar="NAME", choices=["mnist2svhn"],
+                       help="the course's shipped generators (mnist2svhn), found through "
+                            "cyclegan_lesson.pretrained: the checkout's models/ or a verified "
+                            "download")
     e.add_argument("--data-dir", metavar="DIR", default=None, help=DATA_DIR_HELP)
     e.add_argument("--limit", type=_int(1), default=None,
                    help="test images per domain (default: all, 10,000 MNIST / 1,997 SVHN)")
@@ -380,7 +384,12 @@ def _cmd_evaluate(args) -> int:
     if args.task != "mnist2svhn":
         raise UsageError(f"evaluate supports --task mnist2svhn only (label preservation needs "
                          f"digit labels in both domains), got {args.task}")
-    folder = Path(args.run or args.models)
+    if args.shipped:
+        from . import pretrained
+
+        folder = Path(pretrained.folder(args.shipped))
+    else:
+        folder = Path(args.run or args.models)
     if not folder.is_dir():
         raise FileNotFoundError(f"folder {folder} does not exist")
     paths = [folder / "G_AB.keras", folder / "G_BA.keras"]

@@ -1,0 +1,127 @@
+"""What every notebook prints about its own run: versions, hardware, parameters, wall time.
+
+A stored notebook output is only meaningful with the conditions it was produced under, so each
+chapter calls :func:`describe_run` after its ``parameters`` cell and :meth:`RunClock.report` at
+the end.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import sys
+import time
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = ["set_seed", "device_summary", "describe_run", "RunClock", "repository_root",
+           "default_data_dir"]
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and Keras (and through it the backend) random generators."""
+    import keras
+
+    random.seed(seed)
+    np.random.seed(seed)
+    keras.utils.set_random_seed(seed)
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def device_summary() -> str:
+    """One line naming the accelerator (GPU name) or the CPU and its core count."""
+    import keras
+
+    backend = keras.backend.backend()
+    gpus: list[str] = []
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        for gpu in tf.config.list_physical_devices("GPU"):
+            details = tf.config.experimental.get_device_details(gpu)
+            gpus.append(details.get("device_name", gpu.name))
+    elif backend == "jax":
+        import jax
+
+        gpus = [d.device_kind for d in jax.devices() if d.platform != "cpu"]
+    if gpus:
+        return f"GPU: {', '.join(gpus)}"
+    return f"CPU: {_cpu_name()} ({os.cpu_count()} cores)"
+
+
+def describe_run(parameters: Mapping[str, object] | None = None) -> dict:
+    """Print (and return) versions, device and parameters of this run."""
+    import keras
+
+    info: dict[str, object] = {
+        "python": sys.version.split()[0],
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+    }
+    if info["backend"] == "tensorflow":
+        import tensorflow as tf
+
+        info["tensorflow"] = tf.__version__
+    info["device"] = device_summary()
+    info["platform"] = platform.platform()
+    info["started"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    width = max(len(k) for k in info)
+    for key, value in info.items():
+        print(f"{key:<{width}} : {value}")
+    if parameters:
+        print("parameters:")
+        pwidth = max(len(k) for k in parameters)
+        for key, value in parameters.items():
+            print(f"  {key:<{pwidth}} = {value!r}")
+        info["parameters"] = dict(parameters)
+    return info
+
+
+class RunClock:
+    """Wall-clock timer for a notebook: ``clock = RunClock()`` at the top, ``clock.report()`` at
+    the end prints the elapsed wall time (and returns it in seconds)."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def report(self, what: str = "this notebook") -> float:
+        seconds = self.elapsed
+        print(f"Wall time of {what}: {seconds:.1f} s ({seconds / 60:.1f} min) on {device_summary()}")
+        return seconds
+
+
+def repository_root() -> str | None:
+    """The course repository root when the package is used from a checkout, else ``None``."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.abspath(os.path.join(here, "..", ".."))
+    return root if os.path.exists(os.path.join(root, "_toc.yml")) else None
+
+
+def default_data_dir() -> str | None:
+    """The offline data folder: ``$CYCLEGAN_DATA_DIR`` if set, else ``../shared/data`` beside a
+    repository checkout when it exists, else ``None`` (meaning: use tfds downloads)."""
+    env = os.environ.get("CYCLEGAN_DATA_DIR")
+    if env:
+        return env
+    root = repository_root()
+    if root:
+        candidate = os.path.abspath(os.path.join(root, "..", "shared", "data"))
+        if os.path.isdir(candidate):
+            return candidate
+    return None

@@ -1,0 +1,456 @@
+"""One function to train CycleGAN on a task: :func:`train` (used by the CLI and the notebooks),
+and :func:`benchmark` (timed training steps on random data, for ``python -m cyclegan_lesson
+bench``).
+
+A training run writes into one output folder::
+
+    out_dir/
+        checkpoints/ckpt-<step>.*   full training state (callbacks.TrainingCheckpoint)
+        train_state.json            step, epochs done, options of the run
+        history.csv                 one row of mean losses per epoch (appended on resume)
+        samples/epoch_NNN.png       a | G_AB(a) | G_BA(G_AB(a)) | b | G_BA(b) | G_AB(G_BA(b))
+        G_AB.keras, G_BA.keras      the exported generators (+ generators.json)
+
+Running :func:`train` again with the same ``out_dir`` and options continues from the newest
+checkpoint: weights, optimizer moments, image pools, the step and epoch counters and the
+learning-rate schedule's position are restored, and the data stream is advanced to the same
+batch (the stream is deterministic given ``seed``), so an interrupted run followed by a resumed
+one computes what one uninterrupted run computes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["TASK_DEFAULTS", "TrainingRun", "train", "benchmark", "check_output_dir"]
+
+#: Per-task defaults (the paper's choices where it has one): image size, residual blocks,
+#: identity weight (the paper uses identity 0.5 for painting <-> photo; it is impossible when
+#: the two domains differ in channels) and whether the paper's jitter (resize 286, random crop
+#: 256, flip) is applied.
+TASK_DEFAULTS: dict[str, dict] = {
+    "gray2color": {"image_size": 32, "n_blocks": 6, "lambda_identity": 0.0, "jitter": False},
+    "mnist2svhn": {"image_size": 32, "n_blocks": 6, "lambda_identity": 0.0, "jitter": False},
+    "monet2photo": {"image_size": 256, "n_blocks": 9, "lambda_identity": 0.5, "jitter": True},
+}
+
+#: Options that fix the networks' and the pools' shapes: a checkpoint only resumes a run with
+#: the same values.
+ARCHITECTURE_KEYS = ("task", "image_size", "generator", "n_blocks", "ngf", "ndf", "n_layers",
+                     "upsample", "pool_size")
+
+
+@dataclasses.dataclass
+class TrainingRun:
+    """What :func:`train` returns.
+
+    Attributes:
+        model: the trained :class:`~cyclegan_lesson.cyclegan.CycleGAN`.
+        history: per-epoch mean losses of *this call* (name -> list; see ``history.csv`` for
+            all epochs of a resumed run).
+        out_dir: the output folder.
+        options: every option of the run (what ``train_state.json`` records).
+        resumed_from: the step restored from a checkpoint, or ``None`` for a fresh start.
+        steps: training steps done in total (including earlier runs).
+        samples: the sample-grid PNG files written by this call.
+        generators: paths of the exported ``G_AB.keras`` and ``G_BA.keras``.
+        wall_s: wall time of this call in seconds.
+    """
+
+    model: object
+    history: dict
+    out_dir: str
+    options: dict
+    resumed_from: int | None
+    steps: int
+    samples: list
+    generators: list
+    wall_s: float
+
+
+def check_output_dir(path) -> Path:
+    """Create ``path`` if needed and check that files can be written there; ``PermissionError``
+    / ``NotADirectoryError`` / ``FileExistsError`` with a clear message otherwise."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"output folder {path} exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write_test_{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise PermissionError(f"cannot write to output folder {path}: "
+                              f"{exc.strerror or exc}") from exc
+    return path
+
+
+def _seeds(seed: int, n: int) -> list[int]:
+    return [int(s) for s in np.random.SeedSequence(int(seed)).generate_state(n) % (2**31 - 1)]
+
+
+def _resolve(task: str, **given) -> dict:
+    from . import data
+
+    data.get_task(task)  # ValueError listing the valid tasks
+    opts = dict(TASK_DEFAULTS[task])
+    opts.update({k: v for k, v in given.items() if v is not None})
+    return opts
+
+
+def _positive(name: str, value, allow_zero: bool = False):
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (
+        0 if allow_zero else 1
+    ):
+        raise ValueError(f"{name} must be an integer {'>= 0' if allow_zero else '>= 1'}, "
+                         f"got {value!r}")
+
+
+def train(
+    task: str,
+    out_dir,
+    data_dir=None,
+    *,
+    epochs: int = 200,
+    steps_per_epoch: int | None = None,
+    batch_size: int = 1,
+    image_size: int | None = None,
+    generator: str = "resnet",
+    n_blocks: int | None = None,
+    ngf: int = 64,
+    ndf: int = 64,
+    n_layers: int = 3,
+    upsample: str = "transpose",
+    lambda_cycle: float = 10.0,
+    lambda_cycle_b: float | None = None,
+    lambda_identity: float | None = None,
+    adversarial: str = "lsgan",
+    pool_size: int = 50,
+    seed: int = 0,
+    lr: float = 2e-4,
+    n_epochs_decay: int | None = None,
+    jitter: bool | None = None,
+    augment_b: bool = False,
+    jit: bool = False,
+    checkpoint_every: int = 500,
+    sample_images: int = 6,
+    val_steps: int = 0,
+    strategy=None,
+    callbacks: Sequence = (),
+    verbose: int | str = "auto",
+    export: bool = True,
+    lambda_semantic: float = 0.0,
+    lambda_identity_x: float = 0.0,
+    semantic_classifiers: Sequence[str | None] | None = None,
+) -> TrainingRun:
+    """Train CycleGAN on ``task`` and write everything into ``out_dir`` (resuming if it holds a
+    checkpoint of the same configuration).
+
+    Args:
+        task: ``"gray2color"`` (cifar10_gray <-> cifar10_color, 32x32, 1 <-> 3 channels),
+            ``"mnist2svhn"`` (MNIST padded to 32x32, 1 <-> 3 channels) or ``"monet2photo"``
+            (256x256 RGB with the paper's jitter).
+        out_dir: the output folder (see the module docstring for its contents).
+        data_dir: the offline data folder (``../shared/data``); ``None`` uses tfds downloads.
+        epochs: total epochs (the paper: 200 = 100 constant + 100 decaying).
+        steps_per_epoch: default: the larger domain's training images / ``batch_size`` (the
+            official code's epoch).
+        batch_size: global batch per domain (paper: 1).
+        image_size: default per task (32, 32, 256); for monet2photo a smaller size (e.g. 128)
+            resizes and crops accordingly.
+        generator, n_blocks, ngf, ndf, n_layers, upsample: the networks (see
+            :func:`cyclegan_lesson.cyclegan.build_cyclegan`); ``n_blocks`` default 6 at 32 and 9
+            at 256.
+        lambda_cycle, lambda_cycle_b, lambda_identity, adversarial: the loss weights and the
+            adversarial loss (:class:`cyclegan_lesson.losses.CycleGANLossWeights`):
+            ``lambda_cycle_b`` weighs the B -> A -> B cycle (``None``: same as ``lambda_cycle``);
+            identity default per task.
+        pool_size: image pool size (paper 50).
+        seed: seeds the weights, the data stream and the pools.
+        lr: initial learning rate of :class:`~cyclegan_lesson.cyclegan.LinearDecay`.
+        n_epochs_decay: epochs of linear decay at the end (default ``epochs // 2``).
+        jitter: the paper's resize-and-random-crop + flip (default per task).
+        augment_b: augment domain B's training batches with the digit classifiers' SVHN
+            augmentation (:func:`cyclegan_lesson.classifiers.augment_batch`: shifts, small
+            rotations and zooms, contrast, channel permutation, grayscale, polarity; no flip);
+            ``mnist2svhn`` only, where B is the small SVHN set (8,003 crops).
+        jit: compile the training step with XLA.
+        checkpoint_every: save a checkpoint every this many steps (0: only at epoch ends).
+        sample_images: fixed test images per domain in the sample grids (0: no grids).
+        val_steps: validation batches from the test splits after each epoch (0: none).
+        strategy: a ``tf.distribute`` strategy (e.g. ``MirroredStrategy()``); default none.
+        callbacks: more Keras callbacks.
+        verbose: ``model.fit`` verbosity (1: progress bar, 2: one line per epoch).
+        export: write ``G_AB.keras`` / ``G_BA.keras`` at the end.
+        lambda_semantic: weight of the CyCADA semantic-consistency loss (0: plain CycleGAN;
+            digit tasks only, see :mod:`cyclegan_lesson.semantic`).
+        lambda_identity_x: identity weight (relative to lambda_cycle) across channel counts,
+            for domains whose channels differ (:class:`~cyclegan_lesson.semantic.SemanticCycleGAN`).
+        semantic_classifiers: ``(path_a, path_b)`` ``.keras`` classifiers of the semantic loss
+            (default: the shipped ``models/classifiers/<domain>_semantic.keras``).
+
+    Returns:
+        a :class:`TrainingRun`.
+
+    Raises:
+        ValueError: unknown task or bad option values, or a checkpoint in ``out_dir`` written
+            with different architecture options.
+        FileNotFoundError: missing data files; PermissionError: ``out_dir`` not writable.
+    """
+    import tensorflow as tf
+
+    from . import callbacks as cb
+    from . import cyclegan, data, losses, runinfo
+
+    started = time.perf_counter()
+    opts = _resolve(task, image_size=image_size, n_blocks=n_blocks,
+                    lambda_identity=lambda_identity, jitter=jitter)
+    opts.update(task=task, epochs=epochs, steps_per_epoch=steps_per_epoch, batch_size=batch_size,
+                generator=generator, ngf=ngf, ndf=ndf, n_layers=n_layers, upsample=upsample,
+                lambda_cycle=float(lambda_cycle),
+                lambda_cycle_b=None if lambda_cycle_b is None else float(lambda_cycle_b),
+                adversarial=adversarial, pool_size=pool_size,
+                seed=seed, lr=float(lr), jit=bool(jit), checkpoint_every=checkpoint_every,
+                augment_b=bool(augment_b),
+                lambda_semantic=float(lambda_semantic), lambda_identity_x=float(lambda_identity_x),
+                semantic_classifiers=None if semantic_classifiers is None
+                else [None if c is None else str(c) for c in semantic_classifiers],
+                data_dir=None if data_dir is None else str(data_dir))
+    for key in ("epochs", "steps_per_epoch", "batch_size", "ngf", "ndf", "n_layers",
+                "image_size"):
+        _positive(key, opts[key])
+    for key, value in (("n_blocks", opts["n_blocks"]), ("pool_size", pool_size),
+                       ("checkpoint_every", checkpoint_every), ("sample_images", sample_images),
+                       ("val_steps", val_steps)):
+        _positive(key, value, allow_zero=True)
+    if generator not in ("resnet", "unet"):
+        raise ValueError(f"generator must be 'resnet' or 'unet', got {generator!r}")
+    if augment_b and task != "mnist2svhn":
+        raise ValueError("augment_b applies the SVHN digit augmentation; it is for the "
+                         f"mnist2svhn task only, got {task!r}")
+    if lr <= 0:
+        raise ValueError(f"lr must be > 0, got {lr}")
+    n_epochs_decay = epochs // 2 if n_epochs_decay is None else n_epochs_decay
+    _positive("n_epochs_decay", n_epochs_decay, allow_zero=True)
+    if n_epochs_decay > epochs:
+        raise ValueError(f"n_epochs_decay ({n_epochs_decay}) cannot exceed epochs ({epochs})")
+    opts["n_epochs_decay"] = n_epochs_decay
+    weights = losses.CycleGANLossWeights(lambda_cycle=float(lambda_cycle),
+                                         lambda_cycle_b=opts["lambda_cycle_b"],
+                                         lambda_identity=float(opts["lambda_identity"]),
+                                         mode=adversarial)
+
+    out = check_output_dir(out_dir)
+    dom_a, dom_b = data.get_task(task)
+    size = int(opts["image_size"])
+
+    # ---- resume check (before any expensive work) -------------------------------------------
+    state_path = out / cb.STATE_FILE
+    previous = None
+    if cb.latest_checkpoint(out) and state_path.is_file():
+        previous = json.loads(state_path.read_text())
+        old = previous.get("options", {})
+        diff = [f"{k} {old.get(k)!r} (checkpoint) vs {opts.get(k)!r} (now)"
+                for k in ARCHITECTURE_KEYS if k in old and old.get(k) != opts.get(k)]
+        if diff:
+            raise ValueError(f"{out} holds a checkpoint of a different configuration: "
+                             f"{'; '.join(diff)}. Use another output folder or the same options.")
+
+    # ---- data -------------------------------------------------------------------------------
+    seed_a, seed_b, seed_stream, seed_model = _seeds(seed, 4)
+    load_size = None if opts["jitter"] else size  # jitter: load native, resize+crop in jitter
+
+    def sources():
+        # Shuffled file names / indices (cheap, the whole split) -> decoded images.
+        return (data.load_domain(dom_a.name, "train", data_dir, image_size=load_size,
+                                 shuffle=True, seed=seed_a),
+                data.load_domain(dom_b.name, "train", data_dir, image_size=load_size,
+                                 shuffle=True, seed=seed_b))
+
+    if steps_per_epoch is None:
+        n_max = max(int(ds.cardinality()) for ds in sources())
+        steps_per_epoch = max(1, n_max // batch_size)
+        opts["steps_per_epoch"] = steps_per_epoch
+
+    augment = None
+    if opts["augment_b"]:
+        from .classifiers import augment_batch
+
+        def augment(batch, batch_seed):
+            return augment_batch(batch, strength="svhn", seed=batch_seed)
+
+    def stream(skip: int):
+        # Built afresh for every fit: a seeded shuffle with reshuffle_each_iteration gives a
+        # new order to each further iterator of the *same* dataset object, but the same order
+        # to a new object. So the stream is a function of the seed alone, and skipping the
+        # batches already trained on reproduces exactly where an interrupted run stopped.
+        train_a, train_b = sources()
+        ds = data.unpaired(train_a, train_b, batch_size, jitter=bool(opts["jitter"]),
+                           crop_size=size if opts["jitter"] else None, seed=seed_stream,
+                           shuffle_buffer=0, augment_b=augment)
+        return ds.skip(skip) if skip else ds
+
+    val_ds = None
+    if val_steps:
+        val_ds = data.unpaired(data.load_domain(dom_a.name, "test", data_dir, image_size=size),
+                               data.load_domain(dom_b.name, "test", data_dir, image_size=size),
+                               batch_size, seed=seed, shuffle_buffer=0)
+    samples = None
+    if sample_images:
+        samples = (data.load_arrays(dom_a.name, "test", data_dir, limit=sample_images,
+                                    image_size=size)[0],
+                   data.load_arrays(dom_b.name, "test", data_dir, limit=sample_images,
+                                    image_size=size)[0])
+
+    # ---- model ------------------------------------------------------------------------------
+    runinfo.set_seed(seed)
+    strategy = strategy or tf.distribute.get_strategy()
+    schedule = cyclegan.LinearDecay(lr, n_epochs=epochs - n_epochs_decay,
+                                    n_epochs_decay=n_epochs_decay,
+                                    steps_per_epoch=steps_per_epoch)
+    with strategy.scope():
+        model = cyclegan.build_cyclegan(
+            size, dom_a.channels, dom_b.channels, generator=generator,
+            n_blocks=int(opts["n_blocks"]), ngf=ngf, ndf=ndf, n_layers=n_layers,
+            upsample=upsample, weights=weights, pool_size=pool_size, seed=seed_model,
+        )
+        if lambda_semantic or lambda_identity_x:
+            from . import semantic
+
+            model = semantic.with_semantic_terms(
+                model, domains=(dom_a.name, dom_b.name), lambda_semantic=float(lambda_semantic),
+                lambda_identity_x=float(lambda_identity_x),
+                classifier_paths=opts["semantic_classifiers"])
+        model.compile(learning_rate=schedule, jit_compile=bool(jit))
+        checkpoint = cb.TrainingCheckpoint(model, out, every_n_steps=checkpoint_every,
+                                           state={"options": opts})
+        resumed_from = checkpoint.restore()
+
+    step = model.step
+    total_steps = epochs * steps_per_epoch
+    all_callbacks = [checkpoint, cb.history_logger(out)]
+    monitor = None
+    if samples is not None:
+        monitor = cb.SampleMonitor(samples[0], samples[1], out / "samples")
+        all_callbacks.append(monitor)
+    all_callbacks += list(callbacks)
+
+    history: dict[str, list] = {}
+
+    def fit(initial_epoch: int, last_epoch: int, steps: int):
+        h = model.fit(stream(model.step), initial_epoch=initial_epoch, epochs=last_epoch,
+                      steps_per_epoch=steps, callbacks=all_callbacks, verbose=verbose,
+                      validation_data=val_ds, validation_steps=val_steps or None, shuffle=False)
+        for key, values in h.history.items():
+            history.setdefault(key, []).extend(float(v) for v in values)
+
+    if resumed_from is not None and verbose:
+        print(f"Resuming from step {step} (epoch {step // steps_per_epoch + 1} of {epochs}, "
+              f"checkpoint in {out / cb.CHECKPOINT_SUBDIR})", file=sys.stderr)
+    if step < total_steps:
+        epoch, offset = divmod(step, steps_per_epoch)
+        if offset:  # finish the interrupted epoch first
+            fit(epoch, epoch + 1, steps_per_epoch - offset)
+            epoch += 1
+        if epoch < epochs:
+            fit(epoch, epochs, steps_per_epoch)
+    elif verbose:
+        print(f"Nothing to train: {out} already holds {step} of {total_steps} steps.",
+              file=sys.stderr)
+
+    generators = []
+    if export:
+        cyclegan.save_generators(model, out, domain_a=dom_a.name, domain_b=dom_b.name,
+                                 extra={k: v for k, v in opts.items() if k != "data_dir"})
+        generators = [str(out / "G_AB.keras"), str(out / "G_BA.keras")]
+    return TrainingRun(model=model, history=history, out_dir=str(out), options=opts,
+                       resumed_from=resumed_from, steps=model.step,
+                       samples=list(monitor.paths) if monitor else [], generators=generators,
+                       wall_s=time.perf_counter() - started)
+
+
+def benchmark(
+    size: int = 32,
+    batch_size: int = 32,
+    n_blocks: int = 6,
+    ngf: int = 64,
+    ndf: int = 64,
+    steps: int = 20,
+    warmup: int = 3,
+    jit: bool = False,
+    generator: str = "resnet",
+    channels: int = 3,
+    seed: int = 0,
+) -> dict:
+    """Time ``steps`` CycleGAN training steps (after ``warmup`` untimed ones, which include
+    tracing and, with ``jit``, XLA compilation) on random images; return a JSON-able dict:
+    ``images_per_s`` (images per domain per second at the median step time), ``step_ms`` (median),
+    ``step_ms_min``/``step_ms_max``, ``configuration``, ``parameters``, ``device``, ``versions``.
+    """
+    import keras
+    import tensorflow as tf
+
+    from . import __version__, cyclegan, runinfo
+
+    for key, value in (("size", size), ("batch_size", batch_size), ("ngf", ngf), ("ndf", ndf),
+                       ("steps", steps)):
+        _positive(key, value)
+    _positive("n_blocks", n_blocks, allow_zero=True)
+    _positive("warmup", warmup, allow_zero=True)
+    runinfo.set_seed(seed)
+    model = cyclegan.build_cyclegan(size, channels, channels, generator=generator,
+                                    n_blocks=n_blocks, ngf=ngf, ndf=ndf, seed=seed)
+    model.compile(learning_rate=2e-4, jit_compile=bool(jit))
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(-1, 1, (batch_size, size, size, channels)).astype(np.float32)
+    b = rng.uniform(-1, 1, (batch_size, size, size, channels)).astype(np.float32)
+    ds = tf.data.Dataset.from_tensors((a, b)).repeat()
+
+    class Timer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.times: list[float] = []
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self.t0 = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            float(np.asarray(logs["G_total"]))  # wait for the step to finish
+            self.times.append(time.perf_counter() - self.t0)
+
+    # One fit call for warm-up and timed steps: the same traced (and, with jit, XLA-compiled)
+    # function and the same iterator run throughout; the first `warmup` steps are not timed.
+    timer = Timer()
+    model.fit(ds, epochs=1, steps_per_epoch=warmup + steps, verbose=0, callbacks=[timer],
+              shuffle=False)
+    warm_s = sum(timer.times[:warmup])
+    times = timer.times[warmup:]
+    median = statistics.median(times)
+    return {
+        "images_per_s": round(batch_size / median, 2),
+        "step_ms": round(1000 * median, 2),
+        "step_ms_min": round(1000 * min(times), 2),
+        "step_ms_max": round(1000 * max(times), 2),
+        "warmup_s": round(warm_s, 2),  # tracing (+ XLA compilation) and first steps
+        "configuration": {"size": size, "batch_size": batch_size, "generator": generator,
+                          "n_blocks": n_blocks, "ngf": ngf, "ndf": ndf, "channels": channels,
+                          "steps": steps, "warmup": warmup, "jit": bool(jit),
+                          "pool_size": 50, "adversarial": "lsgan"},
+        "parameters": {"G_AB": model.G_AB.count_params(), "D_A": model.D_A.count_params(),
+                       "total": int(sum(m.count_params() for m in
+                                        (model.G_AB, model.G_BA, model.D_A, model.D_B)))},
+        "device": runinfo.device_summary(),
+        "versions": {"python": sys.version.split()[0], "tensorflow": tf.__version__,
+                     "keras": keras.__version__, "cyclegan_lesson": __version__},
+    }
