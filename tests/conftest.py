@@ -33,24 +33,101 @@ def data_dir() -> Path:
     return DATA_DIR
 
 
+class ReaderMachine:
+    """A reader's machine: the package built as a wheel and installed into a fresh virtual
+    environment (no editable install, no checkout on ``sys.path``), shipped models served over
+    HTTP on 127.0.0.1 (``CYCLEGAN_LESSON_MODELS_URL``) into an empty download cache. Built once
+    per test session, on first use (about a minute with a warm pip cache)."""
+
+    def __init__(self):
+        import atexit
+        import shutil
+        import tempfile
+
+        self.root = Path(tempfile.mkdtemp(prefix="reader-machine-"))
+        atexit.register(shutil.rmtree, self.root, ignore_errors=True)
+        source = self.root / "source"
+        source.mkdir()
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy(ROOT / name, source)
+        shutil.copytree(ROOT / "src", source / "src",
+                        ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
+        self._run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
+                   str(self.root / "dist"), str(source)])
+        wheel = next((self.root / "dist").glob("cyclegan_lesson-*.whl"))
+        base = getattr(sys, "_base_executable", sys.executable)
+        self._run([base, "-m", "venv", str(self.root / "venv")])
+        self.python = self.root / "venv" / "bin" / "python"
+        # the same pinned versions as the checkout's environment (pip's cache has them)
+        self._run([str(self.python), "-m", "pip", "install", "-q", "-c",
+                   str(ROOT / "requirements.txt"), str(wheel), "papermill", "ipykernel"])
+        self.server = FolderServer(ROOT / "models")
+        atexit.register(self.server.close)
+        self.env = {k: v for k, v in os.environ.items()
+                    if k not in ("PYTHONPATH", "VIRTUAL_ENV", "JUPYTER_PATH")}
+        self.env.update({
+            "CYCLEGAN_LESSON_MODELS_URL": self.server.url,
+            "CYCLEGAN_LESSON_CACHE": str(self.root / "cache"),
+            "JUPYTER_DATA_DIR": str(self.root / "jupyter"),  # no user kernelspecs
+            "MPLBACKEND": "Agg",
+            "PATH": f"{self.python.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        })
+
+    @staticmethod
+    def _run(cmd):
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        if proc.returncode:
+            raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{proc.stderr[-3000:]}")
+
+    def execute(self, notebook: Path, folder: Path, parameters: dict) -> Path:
+        """Copy ``notebook`` alone into the empty ``folder`` and execute it there with papermill
+        in this environment; returns the executed copy (``CalledProcessError`` text on failure)."""
+        import shutil
+
+        import yaml
+
+        folder.mkdir(parents=True, exist_ok=False)
+        shutil.copy(notebook, folder / notebook.name)
+        params = folder.parent / f"{notebook.stem}.parameters.yaml"
+        params.write_text(yaml.safe_dump(parameters))
+        output = folder.parent / f"{notebook.stem}.executed.ipynb"
+        proc = subprocess.run(
+            [str(self.python), "-m", "papermill", notebook.name, str(output), "-f", str(params),
+             "-k", "python3", "--no-progress-bar", "--cwd", str(folder)],
+            cwd=folder, env=self.env, capture_output=True, text=True, timeout=1500)
+        if proc.returncode:
+            raise AssertionError(f"{notebook.name} failed on the reader's machine:\n"
+                                 f"{proc.stderr[-5000:]}")
+        return output
+
+
+_READER: ReaderMachine | None = None
+
+
+def reader_machine() -> ReaderMachine:
+    """The session's :class:`ReaderMachine` (built on first use)."""
+    global _READER
+    if _READER is None:
+        _READER = ReaderMachine()
+    return _READER
+
+
 def run_notebook(name: str, tmp_path: Path, **parameters) -> Path:
-    """Execute ``notebooks/<name>`` with papermill (cwd = notebooks/) and return the output path.
+    """Execute ``notebooks/<name>`` as a reader would: the notebook file alone in an empty
+    folder, on the :func:`reader_machine` (package installed from a wheel, shipped models
+    downloaded over HTTP and checked). Returns the executed notebook; asserts that it ran on the
+    installed package, not on a checkout.
 
     ``out_dir`` defaults to a folder inside ``tmp_path`` so runs never write into the repository.
     """
-    import papermill as pm
+    import nbformat
 
     parameters.setdefault("out_dir", str(tmp_path / "out"))
-    output = tmp_path / name
-    pm.execute_notebook(
-        str(NOTEBOOKS / name),
-        str(output),
-        parameters=parameters,
-        cwd=str(NOTEBOOKS),
-        kernel_name="python3",
-        progress_bar=False,
-        request_save_on_cell_execute=False,
-    )
+    output = reader_machine().execute(NOTEBOOKS / name, tmp_path / "reader", parameters)
+    nb = nbformat.read(str(output), as_version=4)
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                      for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    assert "installed package" in printed, f"{name} did not run on the installed package"
     return output
 
 

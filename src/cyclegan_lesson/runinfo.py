@@ -74,6 +74,10 @@ def describe_run(parameters: Mapping[str, object] | None = None) -> dict:
         import tensorflow as tf
 
         info["tensorflow"] = tf.__version__
+    from . import __version__
+
+    where = "repository checkout" if repository_root() else "installed package"
+    info["cyclegan_lesson"] = f"{__version__} ({where})"
     info["device"] = device_summary()
     info["platform"] = platform.platform()
     info["started"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
