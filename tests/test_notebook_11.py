@@ -38,6 +38,18 @@ def test_notebook_11_runs_with_tiny_parameters(tmp_path, data_dir):
         assert (out_dir / name).stat().st_size > 0, name
     header = (out_dir / "history.csv").read_text().splitlines()[0]
     assert "cycle_aba" in header and "D_B" in header
+    # after a disconnect: the same out_dir, resume = True and a longer run continue the run
+    resumed = run_notebook(
+        NAME, tmp_path / "again", data_dir=str(data_dir), out_dir=str(out_dir), pool_images=60,
+        n_train=32, n_blocks=1, ngf=8, ndf=8, batch_size=4, epochs=3, steps_per_epoch=2,
+        eval_steps=1, n_show=2, paper_models=False, resume=True,
+    )
+    text = "".join(o.get("text", "") for c in nbformat.read(str(resumed), as_version=4).cells
+                   for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    assert "resumed at step 4 (epoch 2 of 3)" in text
+    assert "6 training steps" in text
+    rows = (out_dir / "training" / "history.csv").read_text().splitlines()
+    assert len(rows) == 1 + 3  # header + the two first epochs + the resumed one
 
 
 def test_notebook_11_structure():

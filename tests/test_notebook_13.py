@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
 
-from conftest import ROOT, run_notebook
+from cyclegan_lesson import pretrained
 
-MODELS = ROOT / "models" / "mnist2svhn"
+from conftest import run_notebook
+
+MODELS = Path(pretrained.folder("mnist2svhn", recursive=True))
 
 
 def test_shipped_generators(data_dir):

@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 
 import cyclegan_lesson  # noqa: F401
-from cyclegan_lesson import classifiers, metrics
+from cyclegan_lesson import classifiers, metrics, pretrained
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CLS_DIR = os.path.join(ROOT, "models", "classifiers")
+CLS_DIR = pretrained.folder("classifiers")
 N = 400
 
 

@@ -216,6 +216,15 @@ def get_domain(name: str | Domain) -> Domain:
         ) from None
 
 
+def online_source(name: str | Domain) -> str:
+    """Where ``data_dir=None`` reads a domain, in words (for tables): the tfds name, or the
+    official SVHN files."""
+    domain = get_domain(name)
+    if domain.name == "svhn":
+        return "official SVHN `train_32x32.mat` / `test_32x32.mat` (test: crops 10,000-26,031)"
+    return f"tfds `{domain.tfds_name}`"
+
+
 def get_task(name: str) -> tuple[Domain, Domain]:
     """The two domains ``(X, Y)`` of a task; ``ValueError`` listing the valid tasks otherwise."""
     try:
