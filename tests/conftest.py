@@ -69,6 +69,8 @@ class ReaderMachine:
             "CYCLEGAN_LESSON_MODELS_URL": self.server.url,
             "CYCLEGAN_LESSON_CACHE": str(self.root / "cache"),
             "JUPYTER_DATA_DIR": str(self.root / "jupyter"),  # no user kernelspecs
+            # its own font cache: a shared one would point at this venv's fonts after it is gone
+            "MPLCONFIGDIR": str(self.root / "matplotlib"),
             "MPLBACKEND": "Agg",
             "PATH": f"{self.python.parent}{os.pathsep}{os.environ.get('PATH', '')}",
         })

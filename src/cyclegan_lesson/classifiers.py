@@ -15,7 +15,7 @@ classifiers, frozen, drive the optional semantic-consistency loss
   accuracy on the full test split.
 * :func:`load_classifier` loads a ``.keras`` file; :func:`shipped_classifier_path` names the
   trained classifiers committed under ``models/classifiers/``.
-* ``python -m cyclegan_lesson.classifiers [--out models/classifiers] [--data-dir DIR]``
+* ``python -m cyclegan_lesson.classifiers --out DIR [--data-dir DIR]``
   (:func:`main`) reproduces the shipped files and their JSON record.
 """
 
@@ -355,7 +355,10 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m cyclegan_lesson.classifiers",
                                      description=main.__doc__)
-    parser.add_argument("--out", default="models/classifiers", help="output folder")
+    parser.add_argument("--out", required=True,
+                        help="output folder (models/classifiers in a checkout replaces the "
+                             "shipped ones; then run python -m cyclegan_lesson.pretrained "
+                             "--write-manifest)")
     parser.add_argument("--data-dir", default=default_data_dir(),
                         help="offline data folder (default: ../shared/data if present, else tfds)")
     parser.add_argument("--domains", nargs="+", default=list(CLASSIFIER_DOMAINS),
