@@ -14,6 +14,6 @@ if _os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
 
 # Import every module that registers serializable Keras classes, so that any `.keras` file the
 # package writes (generators, discriminators, classifiers) loads after `import cyclegan_lesson`.
-from . import cyclegan, layers, networks, residual_nets, vae  # noqa: E402,F401
+from . import cyclegan, layers, networks, residual_nets, style_transfer, vae  # noqa: E402,F401
 
 __version__ = "0.1.0"
