@@ -188,11 +188,13 @@ def compare_plain(
     import tensorflow as tf
 
     from . import cyclegan, runinfo
+    from .training import _positive
 
     for key, value in (("size", size), ("batch_size", batch_size), ("ngf", ngf), ("ndf", ndf),
                        ("n_layers", n_layers), ("rounds", rounds), ("steps", steps)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"compare_plain: {key} must be an integer >= 1, got {value!r}")
+        _positive(key, value)
+    _positive("n_blocks", n_blocks, allow_zero=True)
+    _positive("warmup", warmup, allow_zero=True)
     runinfo.set_seed(seed)
     with cyclegan.precision_scope(precision):
         engine = cyclegan.build_cyclegan(size, 3, 3, n_blocks=n_blocks, ngf=ngf, ndf=ndf,
