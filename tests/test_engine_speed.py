@@ -22,64 +22,6 @@ from cyclegan_lesson.cyclegan import (
     save_generators,
 )
 
-# ---------------------------------------------------------------- the vectorized pool
-
-
-def sequential_pool(buffer, count, images, u, size):
-    """The official ``ImagePool.query`` loop, one image at a time, fed the same uniforms."""
-    buffer, out = buffer.copy(), []
-    for image, (u0, u1) in zip(images, u, strict=True):
-        if count < size:
-            buffer[count] = image
-            count += 1
-            out.append(image)
-        elif u0 > 0.5:
-            index = min(int(np.float32(u1) * np.float32(size)), size - 1)
-            out.append(buffer[index].copy())
-            buffer[index] = image
-        else:
-            out.append(image)
-    return np.stack(out), buffer, count
-
-
-@pytest.mark.parametrize("size,batch", [(5, 3), (4, 10), (3, 1), (6, 16)])
-def test_vectorized_pool_equals_the_per_image_loop(size, batch):
-    # Batches that cross the fill boundary, batches larger than the pool (an image swapped in
-    # and read back within one batch) and single images: outputs and stored images are exactly
-    # those of the sequential algorithm given the same draws.
-    pool = ImagePool(size, seed=11)
-    rng = np.random.default_rng(0)
-    buffer, count = np.zeros((size, 2, 2, 1), np.float32), 0
-    for step in range(12):
-        images = rng.normal(size=(batch, 2, 2, 1)).astype(np.float32)
-        draws = pool.get_state()["draws"]
-        u = tf.random.stateless_uniform([batch, 2], seed=[11, draws]).numpy()
-        expected, buffer, count = sequential_pool(buffer, count, images, u, size)
-        np.testing.assert_array_equal(pool.query(images), expected, err_msg=f"step {step}")
-        state = pool.get_state()
-        assert state["num_images"] == count and state["draws"] == draws + batch
-        np.testing.assert_array_equal(state["images"], buffer[:count])
-
-
-def test_vectorized_pool_returns_uniformly_chosen_old_images():
-    # Once full, a swapped image comes from a slot chosen uniformly: count the slots read.
-    size = 8
-    pool = ImagePool(size, seed=3)
-    pool.query(np.arange(size, dtype=np.float32).reshape(-1, 1, 1, 1))  # slot k holds k
-    query = tf.function(lambda x: pool(x))
-    reads = np.zeros(size)
-    for k in range(200):
-        before = pool.get_state()["images"][:, 0, 0, 0].copy()
-        tag = 1000.0 + k
-        out = query(tf.fill((1, 1, 1, 1), tag)).numpy()[0, 0, 0, 0]
-        if out != tag:
-            reads[np.flatnonzero(before == out)[0]] += 1
-    # ~100 swaps over 8 slots: chi-square with 7 degrees of freedom, p ~ 1e-4 bound.
-    expected = reads.sum() / size
-    assert 70 < reads.sum() < 130
-    assert ((reads - expected) ** 2 / expected).sum() < 28, reads
-
-
 # ---------------------------------------------------------------- stacked passes
 
 
@@ -93,6 +35,8 @@ def tiny(channels_a=3, channels_b=3, lambda_identity=0.5, seed=0, **kw):
 
 def test_stacked_identity_and_discriminator_passes_equal_separate_calls():
     model = tiny()
+    assert model.stack_calls is False  # off by default (see CycleGAN.stack_calls)
+    model.stack_calls = True
     rng = np.random.default_rng(0)
     a, b = (rng.uniform(-1, 1, (3, 32, 32, 3)).astype(np.float32) for _ in range(2))
     passes = model.forward_cycles(a, b, training=True)
