@@ -187,6 +187,6 @@ def test_bench_prints_one_json_line(capsys):
     assert result["images_per_s"] == pytest.approx(2 / (result["step_ms"] / 1000), rel=0.01)
     assert result["configuration"] == {
         "size": 32, "batch_size": 2, "generator": "resnet", "n_blocks": 0, "ngf": 4, "ndf": 4,
-        "channels": 3, "steps": 3, "warmup": 1, "jit": False, "pool_size": 50,
-        "adversarial": "lsgan"}
+        "n_layers": 3, "channels": 3, "steps": 3, "warmup": 1, "jit": False,
+        "precision": "float32", "pool_size": 50, "adversarial": "lsgan"}
     assert result["device"] and result["versions"]["tensorflow"]

@@ -8,6 +8,10 @@
   both optimizers (their moments and update counters, hence the learning-rate schedule's
   position), both image pools (buffer, fill count, random-draw counter) and the epoch counter --
   every N steps and at every epoch end, and restores the latest save.
+* :class:`NonFiniteGuard` stops training at the first step whose loss is not finite
+  (:class:`NonFiniteError`, one line naming the step and the term); :class:`TrainingCheckpoint`
+  and :func:`~cyclegan_lesson.cyclegan.save_generators` refuse to write non-finite weights, so the
+  newest checkpoint on disk is always the last good one and a resume starts from it.
 * :func:`history_logger` is ``keras.callbacks.CSVLogger`` appending to ``history.csv``.
 
 Why ``tf.train.Checkpoint`` (TensorFlow backend) rather than ``.keras`` files plus JSON: one
@@ -32,7 +36,8 @@ import numpy as np
 
 from . import plotting
 
-__all__ = ["SampleMonitor", "TrainingCheckpoint", "history_logger", "latest_checkpoint"]
+__all__ = ["SampleMonitor", "TrainingCheckpoint", "NonFiniteGuard", "NonFiniteError",
+           "first_non_finite_weight", "history_logger", "latest_checkpoint"]
 
 CHECKPOINT_SUBDIR = "checkpoints"
 STATE_FILE = "train_state.json"
@@ -103,6 +108,52 @@ class SampleMonitor(keras.callbacks.Callback):
             self.write(epoch + 1)
 
 
+class NonFiniteError(RuntimeError):
+    """Training produced a loss or a weight that is NaN or infinite (one-line message: the
+    step, the loss term or variable, and what was (not) saved)."""
+
+
+def first_non_finite_weight(model) -> str | None:
+    """The path of the first variable of ``model`` (its networks and image pools) holding a
+    NaN or an infinity, or ``None`` when every weight is finite."""
+    for variable in model.weights:
+        if not np.all(np.isfinite(np.asarray(variable))):
+            return variable.path
+    return None
+
+
+class NonFiniteGuard(keras.callbacks.Callback):
+    """Stop training at the first step whose reported loss terms are not all finite.
+
+    After every training step the logs (each loss term's running mean over the epoch, so one
+    bad step makes it non-finite at once) are checked and :class:`NonFiniteError` is raised,
+    e.g. ``step 37: loss term cycle_aba is nan; training stopped, ...``. Raising (rather than
+    ``stop_training``) ends ``fit`` before any later callback of this step or the epoch end
+    runs, so put the guard *first* in the callback list: the checkpoint callback then never
+    sees the poisoned state (it also refuses non-finite weights itself).
+    """
+
+    def __init__(self, directory=None):
+        super().__init__()
+        self.directory = None if directory is None else Path(directory)
+
+    def on_train_batch_end(self, batch, logs=None):
+        for name, value in (logs or {}).items():
+            value = np.asarray(value)
+            if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+                raise NonFiniteError(
+                    f"step {self.model.step}: loss term {name} is {float(np.ravel(value)[0])}; "
+                    f"training stopped, {_last_good(self.directory)}")
+
+
+def _last_good(directory) -> str:
+    found = latest_checkpoint(directory) if directory is not None else None
+    if found:
+        return (f"the newest checkpoint ({os.path.basename(found)}) is the last good one; "
+                "run the same command again to resume from it")
+    return "no checkpoint written"
+
+
 def latest_checkpoint(directory) -> str | None:
     """Path prefix of the newest checkpoint under ``directory`` (the training output folder or
     its ``checkpoints/`` subfolder), or ``None``."""
@@ -169,8 +220,13 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         return int(self.epoch.numpy())
 
     def save(self) -> str:
-        """Save now; returns the checkpoint path (``.../checkpoints/ckpt-<step>``)."""
+        """Save now; returns the checkpoint path (``.../checkpoints/ckpt-<step>``).
+        :class:`NonFiniteError` (nothing written) when a weight is NaN or infinite."""
         step = self.step
+        bad = first_non_finite_weight(self.cyclegan)
+        if bad is not None:
+            raise NonFiniteError(f"step {step}: weight {bad} is not finite; checkpoint not "
+                                 f"written, {_last_good(self.directory)}")
         path = self.manager.save(checkpoint_number=step)
         self._last_saved_step = step
         self.saved_steps.append(step)

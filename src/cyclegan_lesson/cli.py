@@ -5,7 +5,9 @@ A thin layer over the package: ``train`` calls :func:`cyclegan_lesson.training.t
 to image files, ``bench`` runs :func:`cyclegan_lesson.training.benchmark`.
 
 Bad input (unknown task or option value, missing file, a file that is not an image, an output
-folder that cannot be written) ends with a one-line ``error:`` message on stderr and exit code 2.
+folder that cannot be written) ends with a one-line ``error:`` message on stderr and exit code 2;
+a training step whose loss turns NaN or infinite ends with a one-line message naming the step and
+the term, and exit code 3 (the newest checkpoint is the last good one).
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ __all__ = ["main", "build_parser", "translate_files", "IMAGE_EXTENSIONS"]
 
 PROG = "python -m cyclegan_lesson"
 TASK_CHOICES = ("mnist2svhn", "gray2color", "monet2photo")
+#: ``--precision`` values (``cyclegan_lesson.cyclegan.PRECISIONS``, repeated here so that
+#: ``--help`` does not import TensorFlow).
+PRECISION_CHOICES = ("float32", "mixed_bfloat16", "mixed_float16")
+PRECISION_HELP = ("float32 (default); mixed_bfloat16 (bfloat16 compute, float32 weights, "
+                  "normalization statistics, losses and tanh: CPUs with AVX512-BF16/AMX, TPUs, "
+                  "recent GPUs); mixed_float16 (GPUs, with loss scaling)")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
@@ -136,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="augment domain B's training crops like the SVHN classifier's (shifts, "
                         "rotations, contrast, colours, polarity; no flip); mnist2svhn only")
     t.add_argument("--jit", action="store_true", help="compile the training step with XLA")
+    t.add_argument("--precision", choices=PRECISION_CHOICES, default="float32",
+                   help=PRECISION_HELP)
     t.add_argument("--checkpoint-every", type=_int(0), default=500,
                    help="save a checkpoint every N steps as well as at each epoch end "
                         "(0: epoch ends only)")
@@ -186,7 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build CycleGAN (ResNet generators, 70x70 PatchGANs, LSGAN, pool 50), run "
                     "--warmup untimed training steps (tracing/compilation), then time --steps "
                     "steps on random images and print one JSON line: images_per_s, step_ms "
-                    "(median), configuration, parameters, device, versions.",
+                    "(median), configuration, parameters, device, versions. With "
+                    "--compare-plain, time the engine and a plain keras.io-style CycleGAN of "
+                    "the same networks in one process, interleaved (--rounds rounds of --steps "
+                    "steps each), and print their medians and ratio.",
     )
     b.add_argument("--size", type=_int(8), default=32, help="image height = width")
     b.add_argument("--batch-size", type=_int(1), default=32, help="images per domain per step")
@@ -198,6 +211,15 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--steps", type=_int(1), default=20, help="timed training steps")
     b.add_argument("--warmup", type=_int(0), default=3, help="untimed steps before timing")
     b.add_argument("--jit", action="store_true", help="compile the training step with XLA")
+    b.add_argument("--precision", choices=PRECISION_CHOICES, default="float32",
+                   help=PRECISION_HELP)
+    b.add_argument("--compare-plain", action="store_true",
+                   help="also time cyclegan_lesson.bench_plain (keras.io-style, float32) "
+                        "interleaved with the engine; print both and the ratio")
+    b.add_argument("--rounds", type=_int(1), default=5,
+                   help="with --compare-plain: rounds of --steps steps per model, the order "
+                        "alternating")
+    b.add_argument("--n-layers", type=_int(1), default=3, help="PatchGAN stride-2 layers")
     b.add_argument("--seed", type=_int(0), default=0, help="seed of weights and random data")
     # -- evaluate ------------------------------------------------------------------------------
     e = sub.add_parser(
@@ -343,6 +365,7 @@ def _cmd_train(args) -> int:
         jit=args.jit,
         checkpoint_every=args.checkpoint_every, sample_images=args.sample_images,
         val_steps=args.val_steps, strategy=strategy, verbose=args.verbose,
+        precision=args.precision,
         lambda_semantic=args.lambda_semantic, lambda_identity_x=args.lambda_identity_x,
         semantic_classifiers=(args.classifier_a, args.classifier_b),
     )
@@ -367,9 +390,21 @@ def _cmd_translate(args) -> int:
 def _cmd_bench(args) -> int:
     from .training import benchmark
 
-    result = benchmark(size=args.size, batch_size=args.batch_size, n_blocks=args.n_blocks,
-                       ngf=args.ngf, ndf=args.ndf, steps=args.steps, warmup=args.warmup,
-                       jit=args.jit, generator=args.generator, seed=args.seed)
+    if args.compare_plain:
+        from .bench_plain import compare_plain
+
+        if args.generator != "resnet" or args.jit:
+            raise UsageError("--compare-plain times the ResNet generator without XLA; drop "
+                             "--generator unet / --jit")
+        result = compare_plain(size=args.size, batch_size=args.batch_size,
+                               n_blocks=args.n_blocks, ngf=args.ngf, ndf=args.ndf,
+                               n_layers=args.n_layers, rounds=args.rounds, steps=args.steps,
+                               warmup=args.warmup, precision=args.precision, seed=args.seed)
+    else:
+        result = benchmark(size=args.size, batch_size=args.batch_size, n_blocks=args.n_blocks,
+                           ngf=args.ngf, ndf=args.ndf, n_layers=args.n_layers, steps=args.steps,
+                           warmup=args.warmup, jit=args.jit, generator=args.generator,
+                           seed=args.seed, precision=args.precision)
     print(json.dumps(result))
     return 0
 
@@ -423,11 +458,17 @@ def _one_line(exc: BaseException) -> str:
 
 
 def main(argv=None) -> int:
-    """Run the command line; return the exit code (0 ok, 2 bad input, 130 interrupted)."""
+    """Run the command line; return the exit code (0 ok, 2 bad input, 3 a loss or weight
+    became NaN or infinite, 130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 with a usage message for bad options/choices
+    from .callbacks import NonFiniteError
+
     try:
         return COMMANDS[args.command](args)
+    except NonFiniteError as exc:
+        print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print(f"{PROG} {args.command}: interrupted"
               + ("; run the same command again to resume from the last checkpoint"

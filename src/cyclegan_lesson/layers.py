@@ -78,6 +78,10 @@ class InstanceNormalization(keras.layers.Layer):
     size. With ``affine=True`` (default) ``gamma``/``beta`` are learned per channel (init 1 / 0);
     the official PyTorch CycleGAN uses ``affine=False``. Equal to
     ``keras.layers.GroupNormalization(groups=-1, epsilon=eps)``.
+
+    Under a mixed-precision policy (``mixed_bfloat16``/``mixed_float16``) the statistics, the
+    normalization and ``gamma``/``beta`` stay float32 (a bfloat16 mean over 1,024 pixels keeps
+    only 3 significant digits); only the output is cast back to the compute dtype.
     """
 
     def __init__(self, epsilon: float = 1e-5, affine: bool = True, **kwargs):
@@ -94,15 +98,19 @@ class InstanceNormalization(keras.layers.Layer):
         if channels is None:
             raise ValueError("InstanceNormalization needs a known channel count (last axis).")
         if self.affine:
-            self.gamma = self.add_weight(shape=(channels,), initializer="ones", name="gamma")
-            self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta")
+            # autocast=False: read as float32 even inside a mixed-precision call.
+            self.gamma = self.add_weight(shape=(channels,), initializer="ones", name="gamma",
+                                         autocast=False)
+            self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta",
+                                        autocast=False)
 
     def call(self, inputs):
-        mean, variance = ops.moments(inputs, axes=[1, 2], keepdims=True)
-        outputs = (inputs - mean) * ops.rsqrt(variance + self.epsilon)
+        x = ops.cast(inputs, "float32")  # a no-op in float32
+        mean, variance = ops.moments(x, axes=[1, 2], keepdims=True)
+        outputs = (x - mean) * ops.rsqrt(variance + self.epsilon)
         if self.affine:
             outputs = outputs * self.gamma + self.beta
-        return outputs
+        return ops.cast(outputs, inputs.dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape

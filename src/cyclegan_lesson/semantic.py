@@ -143,15 +143,20 @@ class SemanticCycleGAN(CycleGAN):
         self.trackers = self.trackers + [keras.metrics.Mean(name="semantic_ab"),
                                          keras.metrics.Mean(name="semantic_ba")]
 
-    def generator_losses(self, real_a, real_b, training: bool = True):
-        terms, fake_a, fake_b = super().generator_losses(real_a, real_b, training=training)
+    def identity_inputs(self, real_a, real_b):
+        """The cross-channel identity passes' inputs ``(gray(b) for G_AB, rgb(a) for G_BA)``
+        when ``lambda_identity_x > 0`` (run stacked with the translations of this step)."""
+        if self.lambda_identity_x > 0:
+            return (_to_channels(real_b, self.a_shape[-1]), _to_channels(real_a, self.b_shape[-1]))
+        return super().identity_inputs(real_a, real_b)
+
+    def generator_terms(self, real_a, real_b, passes, training: bool = True):
+        terms = super().generator_terms(real_a, real_b, passes, training=training)
         total = terms["G_total"]
         zero = ops.zeros((), "float32")
         if self.lambda_identity_x > 0:
             w = self.loss_weights
-            ca, cb = self.a_shape[-1], self.b_shape[-1]
-            same_b = self.G_AB(_to_channels(real_b, ca), training=training)
-            same_a = self.G_BA(_to_channels(real_a, cb), training=training)
+            same_b, same_a = passes["same_b"], passes["same_a"]
             id_ab = self.lambda_identity_x * w.lambda_b * ops.mean(
                 ops.abs(_to_channels(same_b, 1) - _to_channels(real_b, 1)))
             id_ba = self.lambda_identity_x * w.lambda_a * ops.mean(
@@ -159,14 +164,14 @@ class SemanticCycleGAN(CycleGAN):
             terms["identity_ab"], terms["identity_ba"] = id_ab, id_ba
             total = total + id_ab + id_ba
         if self.lambda_semantic > 0:
-            s_ab, s_ba = self.semantic(real_a, fake_b, real_b, fake_a)
+            s_ab, s_ba = self.semantic(real_a, passes["fake_b"], real_b, passes["fake_a"])
             terms["semantic_ab"] = self.lambda_semantic * s_ab
             terms["semantic_ba"] = self.lambda_semantic * s_ba
             total = total + terms["semantic_ab"] + terms["semantic_ba"]
         else:
             terms["semantic_ab"] = terms["semantic_ba"] = zero
         terms["G_total"] = total
-        return terms, fake_a, fake_b
+        return terms
 
 
 def with_semantic_terms(

@@ -43,10 +43,11 @@ TASK_DEFAULTS: dict[str, dict] = {
     "monet2photo": {"image_size": 256, "n_blocks": 9, "lambda_identity": 0.5, "jitter": True},
 }
 
-#: Options that fix the networks' and the pools' shapes: a checkpoint only resumes a run with
-#: the same values.
+#: Options that fix the networks' and the pools' shapes (and the optimizers' state, which
+#: loss scaling under ``mixed_float16`` extends): a checkpoint only resumes a run with the same
+#: values.
 ARCHITECTURE_KEYS = ("task", "image_size", "generator", "n_blocks", "ngf", "ndf", "n_layers",
-                     "upsample", "pool_size")
+                     "upsample", "pool_size", "precision")
 
 
 @dataclasses.dataclass
@@ -153,6 +154,7 @@ def train(
     lambda_semantic: float = 0.0,
     lambda_identity_x: float = 0.0,
     semantic_classifiers: Sequence[str | None] | None = None,
+    precision: str = "float32",
 ) -> TrainingRun:
     """Train CycleGAN on ``task`` and write everything into ``out_dir`` (resuming if it holds a
     checkpoint of the same configuration).
@@ -199,6 +201,15 @@ def train(
             for domains whose channels differ (:class:`~cyclegan_lesson.semantic.SemanticCycleGAN`).
         semantic_classifiers: ``(path_a, path_b)`` ``.keras`` classifiers of the semantic loss
             (default: the shipped ``models/classifiers/<domain>_semantic.keras``).
+        precision: ``"float32"`` (default), ``"mixed_bfloat16"`` or ``"mixed_float16"``
+            (:func:`cyclegan_lesson.cyclegan.precision_scope`: bfloat16/float16 compute,
+            float32 weights, normalization statistics, losses and outputs; float16 with loss
+            scaling).
+
+    A step whose loss is NaN or infinite stops training with
+    :class:`~cyclegan_lesson.callbacks.NonFiniteError` (the step and the term); no checkpoint
+    or generator with non-finite weights is ever written, so running again resumes from the
+    last good checkpoint.
 
     Returns:
         a :class:`TrainingRun`.
@@ -206,6 +217,7 @@ def train(
     Raises:
         ValueError: unknown task or bad option values, or a checkpoint in ``out_dir`` written
             with different architecture options.
+        NonFiniteError: a loss or weight became NaN or infinite.
         FileNotFoundError: missing data files; PermissionError: ``out_dir`` not writable.
     """
     import tensorflow as tf
@@ -224,6 +236,7 @@ def train(
                 seed=seed, lr=float(lr), jit=bool(jit), checkpoint_every=checkpoint_every,
                 augment_b=bool(augment_b),
                 lambda_semantic=float(lambda_semantic), lambda_identity_x=float(lambda_identity_x),
+                precision=cyclegan.check_precision(precision),
                 semantic_classifiers=None if semantic_classifiers is None
                 else [None if c is None else str(c) for c in semantic_classifiers],
                 data_dir=None if data_dir is None else str(data_dir))
@@ -319,7 +332,7 @@ def train(
     schedule = cyclegan.LinearDecay(lr, n_epochs=epochs - n_epochs_decay,
                                     n_epochs_decay=n_epochs_decay,
                                     steps_per_epoch=steps_per_epoch)
-    with strategy.scope():
+    with strategy.scope(), cyclegan.precision_scope(precision):
         model = cyclegan.build_cyclegan(
             size, dom_a.channels, dom_b.channels, generator=generator,
             n_blocks=int(opts["n_blocks"]), ngf=ngf, ndf=ndf, n_layers=n_layers,
@@ -339,7 +352,8 @@ def train(
 
     step = model.step
     total_steps = epochs * steps_per_epoch
-    all_callbacks = [checkpoint, cb.history_logger(out)]
+    # The guard comes first: it raises before the checkpoint callback sees a poisoned step.
+    all_callbacks = [cb.NonFiniteGuard(out), checkpoint, cb.history_logger(out)]
     monitor = None
     if samples is not None:
         monitor = cb.SampleMonitor(samples[0], samples[1], out / "samples")
@@ -386,17 +400,20 @@ def benchmark(
     n_blocks: int = 6,
     ngf: int = 64,
     ndf: int = 64,
+    n_layers: int = 3,
     steps: int = 20,
     warmup: int = 3,
     jit: bool = False,
     generator: str = "resnet",
     channels: int = 3,
     seed: int = 0,
+    precision: str = "float32",
 ) -> dict:
     """Time ``steps`` CycleGAN training steps (after ``warmup`` untimed ones, which include
     tracing and, with ``jit``, XLA compilation) on random images; return a JSON-able dict:
     ``images_per_s`` (images per domain per second at the median step time), ``step_ms`` (median),
     ``step_ms_min``/``step_ms_max``, ``configuration``, ``parameters``, ``device``, ``versions``.
+    ``precision``: see :func:`train`.
     """
     import keras
     import tensorflow as tf
@@ -404,14 +421,16 @@ def benchmark(
     from . import __version__, cyclegan, runinfo
 
     for key, value in (("size", size), ("batch_size", batch_size), ("ngf", ngf), ("ndf", ndf),
-                       ("steps", steps)):
+                       ("n_layers", n_layers), ("steps", steps)):
         _positive(key, value)
     _positive("n_blocks", n_blocks, allow_zero=True)
     _positive("warmup", warmup, allow_zero=True)
     runinfo.set_seed(seed)
-    model = cyclegan.build_cyclegan(size, channels, channels, generator=generator,
-                                    n_blocks=n_blocks, ngf=ngf, ndf=ndf, seed=seed)
-    model.compile(learning_rate=2e-4, jit_compile=bool(jit))
+    with cyclegan.precision_scope(precision):
+        model = cyclegan.build_cyclegan(size, channels, channels, generator=generator,
+                                        n_blocks=n_blocks, ngf=ngf, ndf=ndf, n_layers=n_layers,
+                                        seed=seed)
+        model.compile(learning_rate=2e-4, jit_compile=bool(jit))
     rng = np.random.default_rng(seed)
     a = rng.uniform(-1, 1, (batch_size, size, size, channels)).astype(np.float32)
     b = rng.uniform(-1, 1, (batch_size, size, size, channels)).astype(np.float32)
@@ -444,8 +463,10 @@ def benchmark(
         "step_ms_max": round(1000 * max(times), 2),
         "warmup_s": round(warm_s, 2),  # tracing (+ XLA compilation) and first steps
         "configuration": {"size": size, "batch_size": batch_size, "generator": generator,
-                          "n_blocks": n_blocks, "ngf": ngf, "ndf": ndf, "channels": channels,
+                          "n_blocks": n_blocks, "ngf": ngf, "ndf": ndf, "n_layers": n_layers,
+                          "channels": channels,
                           "steps": steps, "warmup": warmup, "jit": bool(jit),
+                          "precision": precision,
                           "pool_size": 50, "adversarial": "lsgan"},
         "parameters": {"G_AB": model.G_AB.count_params(), "D_A": model.D_A.count_params(),
                        "total": int(sum(m.count_params() for m in
