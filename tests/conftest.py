@@ -191,3 +191,28 @@ def serve_folder():
     yield start
     for server in servers:
         server.close()
+
+
+def check_stored_outputs_with_nbval(nb, name: str, tmp_path: Path, data_dir, *,
+                                    timeout: int = 300) -> None:
+    """Re-execute the notebook ``nb`` (a possibly trimmed or re-parameterized copy of a stored
+    chapter) with ``pytest --nbval-lax`` and assert that every ``# NBVAL_CHECK_OUTPUT`` cell
+    reproduces its stored output. It runs from ``tmp_path/book/notebooks/<name>`` beside a
+    ``shared/data`` link to the real data (the stored ``../../shared/data``), so nothing is
+    written into the repository."""
+    import nbformat
+
+    pytest.importorskip("nbval")
+    work = tmp_path / "book" / "notebooks"
+    work.mkdir(parents=True)
+    nbformat.write(nb, str(work / name))
+    (tmp_path / "shared").mkdir()
+    os.symlink(Path(data_dir).resolve(), tmp_path / "shared" / "data")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
+         "--rootdir", str(work), name],
+        cwd=work, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and "failed" not in result.stdout

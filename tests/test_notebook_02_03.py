@@ -3,16 +3,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from conftest import NOTEBOOKS, run_notebook
+from conftest import NOTEBOOKS, check_stored_outputs_with_nbval, run_notebook
 
 
 def _stdout(path: Path) -> str:
@@ -60,19 +56,6 @@ def test_chapter_3_stored_outputs_reproduce_with_nbval(tmp_path, data_dir):
     """nbval re-executes the stored notebook (its injected parameters included) and compares the
     outputs of the ``# NBVAL_CHECK_OUTPUT`` cells. The notebook runs from a copy whose
     ``../../shared/data`` points at the real data, so nothing is written into the repository."""
-    pytest.importorskip("nbval")
-    work = tmp_path / "book" / "notebooks"
-    work.mkdir(parents=True)
-    shutil.copy(NOTEBOOKS / "03_normalization.ipynb", work)
-    (tmp_path / "shared").mkdir()
-    os.symlink(Path(data_dir).resolve(), tmp_path / "shared" / "data")
-    nb = nbformat.read(str(work / "03_normalization.ipynb"), as_version=4)
+    nb = nbformat.read(str(NOTEBOOKS / "03_normalization.ipynb"), as_version=4)
     assert sum("# NBVAL_CHECK_OUTPUT" in c.source for c in nb.cells) >= 5
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
-         "--rootdir", str(work), "03_normalization.ipynb"],
-        cwd=work, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "MPLBACKEND": "Agg"},
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert " passed" in result.stdout and "failed" not in result.stdout
+    check_stored_outputs_with_nbval(nb, "03_normalization.ipynb", tmp_path, data_dir)

@@ -3,15 +3,10 @@ marked ``# NBVAL_CHECK_OUTPUT``) are reproduced by re-executing the stored noteb
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import nbformat
 import pytest
 
-from conftest import NOTEBOOKS, run_notebook
+from conftest import NOTEBOOKS, check_stored_outputs_with_nbval, run_notebook
 from test_notebook_02_03 import _stdout
 
 NAME = "04_style_transfer.ipynb"
@@ -46,9 +41,6 @@ def test_chapter_4_stored_outputs_reproduce_with_nbval(tmp_path, data_dir):
     the hand-checked formulas, the feature shapes and the verdicts of the VGG stand-in. To keep
     it short, the parameters that those cells do not depend on (optimization steps, the sweep,
     the proxy, the classifier's training) are made tiny; the rest stay as stored."""
-    pytest.importorskip("nbval")
-    work = tmp_path / "book" / "notebooks"
-    work.mkdir(parents=True)
     nb = nbformat.read(str(NOTEBOOKS / NAME), as_version=4)
     checked = [c for c in nb.cells if "# NBVAL_CHECK_OUTPUT" in c.source]
     assert len(checked) >= 4
@@ -56,14 +48,4 @@ def test_chapter_4_stored_outputs_reproduce_with_nbval(tmp_path, data_dir):
     cheap = {k: TINY_PARAMETERS[k] for k in ("steps", "sweep_betas", "n_proxy", "classifier_size",
                                              "classifier_width", "classifier_epochs")}
     injected.source += "\n" + "\n".join(f"{k} = {v!r}" for k, v in cheap.items())
-    nbformat.write(nb, str(work / NAME))
-    (tmp_path / "shared").mkdir()
-    os.symlink(Path(data_dir).resolve(), tmp_path / "shared" / "data")
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
-         "--rootdir", str(work), NAME],
-        cwd=work, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "MPLBACKEND": "Agg"},
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert " passed" in result.stdout and "failed" not in result.stdout
+    check_stored_outputs_with_nbval(nb, NAME, tmp_path, data_dir, timeout=600)

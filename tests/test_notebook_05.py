@@ -4,15 +4,10 @@ gradient, the layer tables and parameter counts) are reproduced by nbval."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import nbformat
 import pytest
 
-from conftest import NOTEBOOKS, run_notebook
+from conftest import NOTEBOOKS, check_stored_outputs_with_nbval, run_notebook
 from test_notebook_02_03 import _stdout
 
 NAME = "05_vae.ipynb"
@@ -48,7 +43,6 @@ def test_chapter_5_stored_outputs_reproduce_with_nbval(tmp_path, data_dir):
     parameters included, ``out_dir`` moved into ``tmp_path``) and compares those cells'
     outputs. It runs from a copy whose
     ``../../shared/data`` points at the real data, so nothing is written into the repository."""
-    pytest.importorskip("nbval")
     nb = nbformat.read(str(NOTEBOOKS / NAME), as_version=4)
     checked = [i for i, c in enumerate(nb.cells) if "# NBVAL_CHECK_OUTPUT" in c.source]
     assert len(checked) >= 3
@@ -56,16 +50,4 @@ def test_chapter_5_stored_outputs_reproduce_with_nbval(tmp_path, data_dir):
     for cell in nb.cells:  # write the figures of the re-run into tmp_path, not the stored out_dir
         if "injected-parameters" in cell.metadata.get("tags", []):
             cell.source += f"\nout_dir = {str(tmp_path / 'out')!r}"
-    work = tmp_path / "book" / "notebooks"
-    work.mkdir(parents=True)
-    nbformat.write(nb, str(work / NAME))
-    (tmp_path / "shared").mkdir()
-    os.symlink(Path(data_dir).resolve(), tmp_path / "shared" / "data")
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
-         "--rootdir", str(work), NAME],
-        cwd=work, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "MPLBACKEND": "Agg"},
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert " passed" in result.stdout and "failed" not in result.stdout
+    check_stored_outputs_with_nbval(nb, NAME, tmp_path, data_dir)
