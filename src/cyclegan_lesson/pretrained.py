@@ -172,6 +172,12 @@ def _checkout_models() -> Path | None:
     return folder if folder is not None and folder.is_dir() else None
 
 
+def _relative(name: str) -> str:
+    """``name`` as a manifest key: forward slashes, no leading/trailing slash or ``models/``."""
+    key = str(name).replace("\\", "/").strip("/")
+    return key[len("models/"):] if key.startswith("models/") else key
+
+
 def path(name: str, *, progress: bool = True) -> str:
     """The local path of the shipped model file ``models/<name>`` (see the module docstring).
 
@@ -186,9 +192,7 @@ def path(name: str, *, progress: bool = True) -> str:
             did not match the manifest.
     """
     files = _manifest()["files"]
-    key = str(name).replace("\\", "/").lstrip("/")
-    if key.startswith("models/"):
-        key = key[len("models/"):]
+    key = _relative(name)
     if key not in files:
         folders = sorted({n.split("/")[0] for n in files})
         raise ValueError(f"{name!r} is not a shipped model file; shipped files are under "
@@ -212,9 +216,7 @@ def folder(name: str, *, recursive: bool = False, progress: bool = True) -> str:
     Use it where files are read together: a generator and the ``generators.json`` beside it,
     e.g. ``cyclegan.load_generator(Path(pretrained.folder("mnist2svhn")) / "G_AB.keras")``.
     """
-    key = str(name).replace("\\", "/").strip("/")
-    if key.startswith("models/"):
-        key = key[len("models/"):]
+    key = _relative(name)
     inside = [n for n in names() if n.startswith(key + "/")
               and (recursive or "/" not in n[len(key) + 1:])]
     if not inside:
