@@ -48,6 +48,21 @@ def test_bce_loss_is_stable_for_huge_logits():
     assert np.isfinite(_f(L.bce_loss(big, True)))
 
 
+@pytest.mark.parametrize("target", [True, False])
+def test_bce_loss_gradient_is_sigmoid_minus_target_everywhere(target):
+    # d/dx [-t log s(x) - (1-t) log(1-s(x))] = s(x) - t, also at x = 0 (where max(x, 0) and |x|
+    # have no derivative and autodiff of the max/abs form returns -t instead of 0.5 - t)
+    import tensorflow as tf
+
+    t = 1.0 if target else 0.0
+    for x0 in (-3.0, 0.0, 3.0):
+        x = tf.Variable([x0])
+        with tf.GradientTape() as tape:
+            loss = L.bce_loss(x, target)
+        grad = float(tape.gradient(loss, x).numpy()[0])
+        assert grad == pytest.approx(1.0 / (1.0 + math.exp(-x0)) - t, abs=1e-6), x0
+
+
 def test_bce_matches_keras_binary_crossentropy():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(4, 3, 3, 1)).astype("float32") * 3

@@ -210,3 +210,55 @@ def test_semantic_cyclegan_reports_and_sums_its_terms(mnist_test, svhn_test):
     with pytest.raises(ValueError, match="needs `semantic`"):
         semantic.SemanticCycleGAN(base.G_AB, base.G_BA, base.D_A, base.D_B, weights=w,
                                   lambda_semantic=1.0)
+
+
+def test_source_only_semantic_loss_uses_the_source_classifier_on_both_sides(mnist_test,
+                                                                            svhn_test, mnist_clf):
+    # CyCADA: f_S reads the input and the translation in both directions (SVHN crops and
+    # translations go to the MNIST classifier as ITU-R 601 luma)
+    a, b = mnist_test[0][:8], svhn_test[0][:8]
+    src = semantic.SemanticConsistency(mnist_clf, mnist_clf)
+    fake_b = metrics.to_channels(a, 3)          # a "translator" that only replicates channels
+    fake_a = metrics.to_channels(b, 1)
+    loss_ab, loss_ba = src(a, fake_b, b, fake_a)
+    # the same classifier on the same gray levels agrees with itself: ~0 in both directions
+    assert float(loss_ab) < 1e-3 and float(loss_ba) < 1e-3
+    expected_ba = semantic.semantic_consistency_loss(
+        mnist_clf(metrics.to_channels(b, 1), training=False), mnist_clf(fake_a, training=False))
+    assert float(loss_ba) == pytest.approx(float(expected_ba), abs=1e-6)
+
+
+def test_with_semantic_terms_source_labels_load_one_classifier():
+    from cyclegan_lesson import cyclegan, losses
+
+    w = losses.CycleGANLossWeights(lambda_identity=0.0)
+    base = cyclegan.build_cyclegan(32, 1, 3, n_blocks=1, ngf=8, ndf=8, n_layers=2, weights=w,
+                                   seed=0)
+    model = semantic.with_semantic_terms(base, domains=("mnist", "svhn"), lambda_semantic=1.0,
+                                         labels="source")
+    assert model.semantic.classifier_a is model.semantic.classifier_b
+    assert model.semantic.classifier_a.input_shape[-1] == 1
+    both = semantic.with_semantic_terms(
+        cyclegan.build_cyclegan(32, 1, 3, n_blocks=1, ngf=8, ndf=8, n_layers=2, weights=w,
+                                seed=0),
+        domains=("mnist", "svhn"), lambda_semantic=1.0)
+    assert both.semantic.classifier_b.input_shape[-1] == 3
+    with pytest.raises(ValueError, match="'source'"):
+        semantic.with_semantic_terms(base, domains=("mnist", "svhn"), lambda_semantic=1.0,
+                                     labels="target")
+
+
+def test_binomial_interval_wilson_by_hand():
+    # p = 0.9, n = 1997: half-width about 1.96 * sqrt(0.09 / 1997) = 1.3 points
+    low, high = metrics.binomial_interval(0.9, 1997)
+    assert low < 0.9 < high and high - low == pytest.approx(2 * 1.96 * (0.09 / 1997) ** 0.5,
+                                                              rel=0.02)
+    # Wilson by hand for 8 of 10: centre (0.8 + 1.96^2/20)/(1 + 1.96^2/10)
+    low, high = metrics.binomial_interval(0.8, 10)
+    assert (low, high) == pytest.approx((0.4902, 0.9433), abs=1e-3)
+    assert metrics.binomial_interval(1.0, 50)[1] == 1.0 and metrics.binomial_interval(0.0, 50)[0] == 0.0
+    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+        metrics.binomial_interval(94.0, 100)
+    d_low, d_high = metrics.difference_interval(0.94, 1997, 0.90, 1997)
+    assert 0 < d_low < 0.04 < d_high
+    assert metrics.difference_interval(0.90, 1997, 0.905, 1997)[0] < 0   # within the noise

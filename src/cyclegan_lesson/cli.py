@@ -165,6 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="identity weight (relative to --lambda-cycle) for domains with different "
                         "channel counts: gray levels kept for an image already of the target "
                         "domain (default 0)")
+    t.add_argument("--semantic-labels", choices=("both", "source"), default="both",
+                   help="classifiers of the semantic loss: 'both' = each domain's own (uses "
+                        "labelled domain-B images too), 'source' = domain A's only, on input and "
+                        "translation in both directions (CyCADA; labels of A only)")
     t.add_argument("--classifier-a", metavar="FILE.keras", default=None,
                    help="domain-A classifier of the semantic loss (default: "
                         "models/classifiers/<domain>_semantic.keras)")
@@ -368,6 +372,7 @@ def _cmd_train(args) -> int:
         precision=args.precision,
         lambda_semantic=args.lambda_semantic, lambda_identity_x=args.lambda_identity_x,
         semantic_classifiers=(args.classifier_a, args.classifier_b),
+        semantic_labels=args.semantic_labels,
     )
     out = Path(run.out_dir)
     print(f"trained {run.steps} steps"

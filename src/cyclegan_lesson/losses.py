@@ -70,12 +70,15 @@ def lsgan_loss(logits, target=True):
 def bce_loss(logits, target=True):
     """Binary cross-entropy on logits: ``mean(-t log sigmoid(x) - (1 - t) log(1 - sigmoid(x)))``.
 
-    Computed in the stable form ``max(x, 0) - x t + log(1 + exp(-|x|))`` (no sigmoid is ever
-    evaluated, so large logits do not overflow). ``target`` as in :func:`lsgan_loss`.
+    Computed as ``softplus(x) - x t`` (``softplus(x) = log(1 + exp(x))``, evaluated stably by
+    the backend, so large logits do not overflow). Its gradient is ``sigmoid(x) - t`` at every
+    ``x``, including 0: the equivalent form ``max(x, 0) - x t + log(1 + exp(-|x|))`` has the
+    same value, but autodiff differentiates ``max`` and ``|x|`` at 0 as 0 and returns ``-t``
+    there. ``target`` as in :func:`lsgan_loss`.
     """
     t = _target_value(target)
     x = _tensor(logits)
-    return ops.mean(ops.relu(x) - x * t + ops.log1p(ops.exp(-ops.abs(x))))
+    return ops.mean(ops.softplus(x) - x * t)
 
 
 def _check_mode(mode: str) -> str:

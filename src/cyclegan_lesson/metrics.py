@@ -12,6 +12,8 @@ arrays of class indices 0..9.
 * :func:`border_ink` - how bright the outer frame of an image is; MNIST keeps it black, so ink
   there in a translation to MNIST is something no MNIST digit has (e.g. hidden cycle information).
 * :func:`psnr` / :func:`ssim` - per-image PSNR (dB) and SSIM computed on images mapped to [0, 1].
+* :func:`binomial_interval` - the Wilson 95 % interval of an accuracy measured on n test images,
+  and :func:`difference_interval` for the difference of two such accuracies.
 """
 
 from __future__ import annotations
@@ -31,7 +33,37 @@ __all__ = [
     "ssim",
     "to_channels",
     "mnist_svhn_report",
+    "binomial_interval",
+    "difference_interval",
 ]
+
+
+def binomial_interval(accuracy: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval ``(low, high)`` of a proportion ``accuracy`` in [0, 1] measured on
+    ``n`` independent test images (``z = 1.96``: 95 %). Unlike ``p +- z sqrt(p(1-p)/n)`` it
+    stays inside [0, 1] and is right near 0 and 1."""
+    if not 0.0 <= float(accuracy) <= 1.0:
+        raise ValueError(f"binomial_interval: accuracy must be in [0, 1], got {accuracy}.")
+    if int(n) != n or n < 1:
+        raise ValueError(f"binomial_interval: n must be a positive count of images, got {n}.")
+    p, n = float(accuracy), int(n)
+    denom = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
+def difference_interval(p1: float, n1: int, p2: float, n2: int,
+                        z: float = 1.96) -> tuple[float, float]:
+    """Normal-approximation 95 % interval of ``p1 - p2`` for two accuracies on independent test
+    sets of ``n1`` and ``n2`` images. (On the *same* test images the paired difference is
+    tighter; this is the conservative choice.) An interval that contains 0 means the two
+    accuracies differ by less than the test-set noise can tell."""
+    for p, n in ((p1, n1), (p2, n2)):
+        binomial_interval(p, n)  # validates
+    se = np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    d = float(p1) - float(p2)
+    return float(d - z * se), float(d + z * se)
 
 
 def _as_images(images, who: str) -> np.ndarray:

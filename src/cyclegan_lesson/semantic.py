@@ -14,6 +14,15 @@ For a batch ``a`` of domain A translated to ``G_AB(a)``::
 and symmetrically for B -> A. Only the generator receives gradients (through ``f_B``, whose
 weights are frozen and whose batch norm runs in inference mode).
 
+Which classifiers, and so which labels, the loss uses (``labels``):
+
+* ``"source"`` (CyCADA as published): one frozen classifier ``f_S`` of the labelled *source*
+  domain A everywhere, ``f_A = f_B = f_S`` (images converted to its channels). Only source
+  labels were used to train it, so the translation stays unsupervised in the target domain;
+  on B -> A it pseudo-labels real B images with a classifier that never saw domain B.
+* ``"both"``: each domain's own classifier (``f_A`` trained on labelled A, ``f_B`` on labelled
+  B). This uses *target-domain labels*: stronger, but no longer unsupervised translation.
+
 Why hard pseudo-labels (the CyCADA choice, the default ``mode="hard"``): the source classifier
 is confident on its own domain, so its argmax is the label we want kept; cross-entropy against it
 is ~0 when the target classifier confidently agrees and grows without bound when it disagrees.
@@ -30,7 +39,11 @@ from .cyclegan import CycleGAN
 from .metrics import to_channels as _to_channels
 
 __all__ = ["semantic_consistency_loss", "freeze_classifier", "SemanticConsistency",
-           "SemanticCycleGAN", "with_semantic_terms"]
+           "SemanticCycleGAN", "with_semantic_terms", "LABEL_SOURCES"]
+
+#: Which classifiers the semantic loss uses: each domain's own ("both": needs labels in both
+#: domains) or the source domain A's only ("source": CyCADA, labels of A only).
+LABEL_SOURCES = ("both", "source")
 
 
 def semantic_consistency_loss(
@@ -83,8 +96,10 @@ def freeze_classifier(model: keras.Model) -> keras.Model:
 class SemanticConsistency:
     """Both directions of the semantic loss for a CycleGAN with frozen digit classifiers.
 
-    ``SemanticConsistency(classifier_a, classifier_b, mode="hard")``; ``classifier_a`` takes
+    ``SemanticConsistency(classifier_a, classifier_b, mode="hard")``; ``classifier_a`` reads
     domain-A images, ``classifier_b`` domain-B images, both NHWC in [-1, 1] -> ``(N, K)`` logits.
+    Each image is converted to its classifier's channel count first (ITU-R 601 luma or a gray
+    replicated to RGB), so ``SemanticConsistency(f_a, f_a)`` is CyCADA's source-only loss.
     Calling it with ``(real_a, fake_b, real_b, fake_a)`` (``fake_b = G_AB(real_a)``,
     ``fake_a = G_BA(real_b)``) returns ``(loss_ab, loss_ba)``.
     """
@@ -96,13 +111,16 @@ class SemanticConsistency:
         self.classifier_b = freeze_classifier(classifier_b)
         self.mode = mode
 
+    @staticmethod
+    def _logits(classifier, images):
+        return classifier(_to_channels(images, classifier.input_shape[-1]), training=False)
+
     def __call__(self, real_a, fake_b, real_b, fake_a):
+        f_a, f_b = self.classifier_a, self.classifier_b
         loss_ab = semantic_consistency_loss(
-            self.classifier_a(real_a, training=False),
-            self.classifier_b(fake_b, training=False), mode=self.mode)
+            self._logits(f_a, real_a), self._logits(f_b, fake_b), mode=self.mode)
         loss_ba = semantic_consistency_loss(
-            self.classifier_b(real_b, training=False),
-            self.classifier_a(fake_a, training=False), mode=self.mode)
+            self._logits(f_b, real_b), self._logits(f_a, fake_a), mode=self.mode)
         return loss_ab, loss_ba
 
 
@@ -182,6 +200,7 @@ def with_semantic_terms(
     lambda_identity_x: float = 0.0,
     classifier_paths: tuple[str | None, str | None] | None = None,
     mode: str = "hard",
+    labels: str = "both",
 ) -> CycleGAN:
     """Rebuild a (not yet compiled) :class:`CycleGAN` as a :class:`SemanticCycleGAN` with the
     same four networks, loss weights (incl. the adversarial loss), pool size and seed.
@@ -189,11 +208,15 @@ def with_semantic_terms(
     ``domains``: the task's two domain names; the semantic loss needs digit domains ("mnist",
     "svhn"). ``classifier_paths``: ``(path_a, path_b)`` ``.keras`` files of the frozen
     classifiers; ``None`` entries use the shipped ``models/classifiers/<domain>_semantic.keras``
-    (the pair kept independent of the measuring classifiers). Returns ``model`` unchanged when
-    both weights are 0.
+    (the pair kept independent of the measuring classifiers). ``labels``: ``"both"`` (each
+    domain's own classifier) or ``"source"`` (domain A's classifier on both sides, CyCADA; the
+    domain-B path is then ignored). Returns ``model`` unchanged when both weights are 0.
     """
     if lambda_semantic < 0 or lambda_identity_x < 0:
         raise ValueError("lambda_semantic and lambda_identity_x must be >= 0.")
+    if labels not in LABEL_SOURCES:
+        raise ValueError(f"semantic labels must be one of {LABEL_SOURCES} ('source': CyCADA's "
+                         f"source classifier only; 'both': each domain's own), got {labels!r}.")
     if lambda_semantic == 0 and lambda_identity_x == 0:
         return model
     sem = None
@@ -208,7 +231,8 @@ def with_semantic_terms(
                                  "has none (use it with the mnist2svhn task).")
             loaded.append(classifiers.load_classifier(path) if path
                           else classifiers.load_shipped_classifier(domain, "semantic"))
-        sem = SemanticConsistency(loaded[0], loaded[1], mode=mode)
+        sem = SemanticConsistency(loaded[0], loaded[0] if labels == "source" else loaded[1],
+                                  mode=mode)
     return SemanticCycleGAN(
         model.G_AB, model.G_BA, model.D_A, model.D_B, weights=model.loss_weights,
         pool_size=model.pool_size, seed=model.seed,

@@ -154,6 +154,7 @@ def train(
     lambda_semantic: float = 0.0,
     lambda_identity_x: float = 0.0,
     semantic_classifiers: Sequence[str | None] | None = None,
+    semantic_labels: str = "both",
     precision: str = "float32",
 ) -> TrainingRun:
     """Train CycleGAN on ``task`` and write everything into ``out_dir`` (resuming if it holds a
@@ -201,6 +202,9 @@ def train(
             for domains whose channels differ (:class:`~cyclegan_lesson.semantic.SemanticCycleGAN`).
         semantic_classifiers: ``(path_a, path_b)`` ``.keras`` classifiers of the semantic loss
             (default: the shipped ``models/classifiers/<domain>_semantic.keras``).
+        semantic_labels: ``"both"`` (each domain's own classifier: uses labels of domain B
+            too) or ``"source"`` (CyCADA: domain A's classifier on both sides, labels of A only);
+            see :mod:`cyclegan_lesson.semantic`.
         precision: ``"float32"`` (default), ``"mixed_bfloat16"`` or ``"mixed_float16"``
             (:func:`cyclegan_lesson.cyclegan.precision_scope`: bfloat16/float16 compute,
             float32 weights, normalization statistics, losses and outputs; float16 with loss
@@ -239,6 +243,7 @@ def train(
                 precision=cyclegan.check_precision(precision),
                 semantic_classifiers=None if semantic_classifiers is None
                 else [None if c is None else str(c) for c in semantic_classifiers],
+                semantic_labels=str(semantic_labels),
                 data_dir=None if data_dir is None else str(data_dir))
     for key in ("epochs", "steps_per_epoch", "batch_size", "ngf", "ndf", "n_layers",
                 "image_size"):
@@ -344,7 +349,7 @@ def train(
             model = semantic.with_semantic_terms(
                 model, domains=(dom_a.name, dom_b.name), lambda_semantic=float(lambda_semantic),
                 lambda_identity_x=float(lambda_identity_x),
-                classifier_paths=opts["semantic_classifiers"])
+                classifier_paths=opts["semantic_classifiers"], labels=semantic_labels)
         model.compile(learning_rate=schedule, jit_compile=bool(jit))
         checkpoint = cb.TrainingCheckpoint(model, out, every_n_steps=checkpoint_every,
                                            state={"options": opts})
