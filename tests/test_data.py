@@ -470,3 +470,18 @@ def test_unpaired_rejects_batched_or_integer_datasets():
         data.unpaired(_index_images(4), ints, 2)
     with pytest.raises(ValueError, match="jitter expects one HWC float32 image"):
         data.jitter(np.zeros((8, 8, 3), np.uint8), [0, 0])
+
+
+def test_jitter_resizes_bicubically_like_the_official_transform():
+    # the official get_transform resizes with PIL's BICUBIC before the random crop; with
+    # load_size == crop_size the crop is the whole resized image, so compare it with PIL
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    small = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    pil = np.asarray(Image.fromarray(small).resize((20, 20), Image.BICUBIC), np.float32)
+    image = tf.constant(small.astype(np.float32) / 127.5 - 1.0)
+    resized = data.jitter(tf.image.resize(image, (16, 16)), tf.constant([0, 0]), load_size=20,
+                          crop_size=20, flip=False).numpy()
+    ours = (resized + 1.0) * 127.5
+    assert np.mean(np.abs(ours - pil)) < 2.0      # 0.45 grey levels; bilinear differs by 11

@@ -15,6 +15,8 @@ classifiers, frozen, drive the optional semantic-consistency loss
   accuracy on the full test split.
 * :func:`load_classifier` loads a ``.keras`` file; :func:`shipped_classifier_path` names the
   trained classifiers committed under ``models/classifiers/``.
+* :func:`train_domain_classifier` trains the *realism judge*: MNIST (class 0) vs SVHN (class 1)
+  on the luma of real images, to read translations (does ``G_XY(x)`` pass for an SVHN crop?).
 * ``python -m cyclegan_lesson.classifiers --out DIR [--data-dir DIR]``
   (:func:`main`) reproduces the shipped files and their JSON record.
 """
@@ -34,6 +36,10 @@ from keras import layers
 
 __all__ = [
     "CLASSIFIER_DOMAINS",
+    "DOMAIN_CLASSES",
+    "DOMAIN_RECIPE",
+    "train_domain_classifier",
+    "load_domain_classifier",
     "ClassifierResult",
     "digit_classifier",
     "augment_batch",
@@ -68,6 +74,17 @@ SEMANTIC_RECIPES = {
     "mnist": dict(width=24, epochs=3, batch_size=128, learning_rate=2e-3, augment=True, seed=1),
     "svhn": dict(width=32, epochs=30, batch_size=64, learning_rate=2e-3, augment=True, seed=1),
 }
+
+
+#: The two classes of the realism judge (:func:`train_domain_classifier`), by index.
+DOMAIN_CLASSES = ("mnist", "svhn")
+
+#: Recipe of the shipped realism judge ``models/classifiers/domain_mnist_svhn.keras``: the digit
+#: classifier layout with 2 outputs, on ITU-R 601 luma (so colour alone cannot decide: G_YX
+#: outputs one channel by construction), balanced classes (all 8,003 SVHN training crops and as
+#: many MNIST digits drawn anew each epoch), and additive Gaussian noise of a random strength
+#: in [0, ``noise``] so that exact pixel values (MNIST's flat -1 background) do not decide alone.
+DOMAIN_RECIPE = dict(width=16, epochs=4, batch_size=128, learning_rate=2e-3, noise=0.1, seed=2)
 
 
 def digit_classifier(
@@ -311,6 +328,72 @@ def train_digit_classifier(
                             per_class_accuracy=ev["per_class_accuracy"])
 
 
+def train_domain_classifier(data_dir=None, *, train_limit: int | None = None,
+                            test_limit: int | None = None, verbose: int = 0,
+                            **overrides) -> ClassifierResult:
+    """Train the realism judge MNIST (0) vs SVHN (1) with :data:`DOMAIN_RECIPE` (``overrides``
+    replace its entries) and measure it on both test splits.
+
+    Input: ``(N, 32, 32, 1)`` luma in [-1, 1] (RGB images are converted by ITU-R 601; use
+    :func:`cyclegan_lesson.sample_quality.domain_verdict`); output ``(N, 2)`` logits.
+    ``test_accuracy`` is the balanced accuracy (mean of the two domains' accuracies, which are in
+    ``per_class_accuracy``).
+    """
+    import tensorflow as tf
+
+    from .metrics import to_channels
+
+    unknown = set(overrides) - set(DOMAIN_RECIPE)
+    if unknown:
+        raise ValueError(f"train_domain_classifier: unknown recipe keys {sorted(unknown)}; "
+                         f"expected some of {sorted(DOMAIN_RECIPE)}.")
+    recipe = dict(DOMAIN_RECIPE, **overrides)
+    seed = int(recipe["seed"])
+    keras.utils.set_random_seed(seed)
+    start = time.perf_counter()
+    xa, _ = load_digit_arrays("mnist", "train", data_dir, limit=train_limit)
+    xb, _ = load_digit_arrays("svhn", "train", data_dir, limit=train_limit)
+    xb = np.asarray(to_channels(xb, 1))
+    n = min(len(xa), len(xb))
+    rng = np.random.default_rng(seed)
+    model = digit_classifier(1, width=recipe["width"], num_classes=2,
+                             name="domain_classifier_mnist_svhn")
+    steps = math.ceil(2 * n / recipe["batch_size"])
+    schedule = keras.optimizers.schedules.CosineDecay(
+        recipe["learning_rate"], decay_steps=max(1, steps * recipe["epochs"]), alpha=0.02)
+    model.compile(optimizer=keras.optimizers.Adam(schedule),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    noise = tf.random.Generator.from_seed(seed)
+
+    def _noisy(x, y):
+        sigma = noise.uniform([tf.shape(x)[0], 1, 1, 1], 0.0, recipe["noise"])
+        return tf.clip_by_value(x + sigma * noise.normal(tf.shape(x)), -1.0, 1.0), y
+
+    train_acc = float("nan")
+    for _ in range(recipe["epochs"]):
+        x = np.concatenate([xa[rng.choice(len(xa), n, replace=False)], xb[rng.choice(len(xb), n,
+                                                                                      replace=False)]])
+        y = np.concatenate([np.zeros(n, np.int64), np.ones(n, np.int64)])
+        order = rng.permutation(len(x))
+        ds = (tf.data.Dataset.from_tensor_slices((x[order], y[order]))
+              .batch(recipe["batch_size"]).map(_noisy).prefetch(2))
+        train_acc = float(model.fit(ds, epochs=1, verbose=verbose).history["accuracy"][-1])
+    ta, _ = load_digit_arrays("mnist", "test", data_dir, limit=test_limit)
+    tb, _ = load_digit_arrays("svhn", "test", data_dir, limit=test_limit)
+    acc_a = float(np.mean(predict_labels(model, ta) == 0))
+    acc_b = float(np.mean(predict_labels(model, np.asarray(to_channels(tb, 1))) == 1))
+    config = dict(recipe, train_images_per_domain_per_epoch=int(n),
+                  test_images={"mnist": int(len(ta)), "svhn": int(len(tb))},
+                  optimizer="Adam + cosine decay", input_shape=[32, 32, 1],
+                  output="logits (N, 2): 0 mnist, 1 svhn")
+    return ClassifierResult(model=model, domain="mnist_vs_svhn",
+                            test_accuracy=(acc_a + acc_b) / 2, train_accuracy=train_acc,
+                            parameters=int(model.count_params()),
+                            wall_time_s=time.perf_counter() - start, config=config,
+                            per_class_accuracy=[acc_a, acc_b])
+
+
 # --------------------------------------------------------------------------------------------
 # files
 
@@ -346,6 +429,14 @@ def load_shipped_classifier(domain: str, role: str = "judge") -> keras.Model:
     return load_classifier(shipped_classifier_path(domain, role))
 
 
+def load_domain_classifier() -> keras.Model:
+    """Load the shipped realism judge ``models/classifiers/domain_mnist_svhn.keras`` (through
+    :func:`cyclegan_lesson.pretrained.path`)."""
+    from . import pretrained
+
+    return load_classifier(pretrained.path("classifiers/domain_mnist_svhn.keras"))
+
+
 def main(argv=None) -> int:
     """Reproduce the shipped classifiers: train both, save ``<out>/{mnist,svhn}.keras`` and
     ``<out>/classifiers.json`` (test accuracies, parameters, wall times, recipes, device)."""
@@ -363,9 +454,10 @@ def main(argv=None) -> int:
                         help="offline data folder (default: ../shared/data if present, else tfds)")
     parser.add_argument("--domains", nargs="+", default=list(CLASSIFIER_DOMAINS),
                         choices=list(CLASSIFIER_DOMAINS), help="which classifiers to train")
-    parser.add_argument("--role", choices=["judge", "semantic"], default="judge",
+    parser.add_argument("--role", choices=["judge", "semantic", "domain"], default="judge",
                         help="judge: {domain}.keras (DEFAULT_RECIPES); semantic: "
-                             "{domain}_semantic.keras (SEMANTIC_RECIPES)")
+                             "{domain}_semantic.keras (SEMANTIC_RECIPES); domain: the realism "
+                             "judge domain_mnist_svhn.keras (DOMAIN_RECIPE; --domains ignored)")
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
@@ -374,6 +466,20 @@ def main(argv=None) -> int:
     if os.path.exists(record_path):
         with open(record_path) as f:
             record = json.load(f)
+    if args.role == "domain":
+        result = train_domain_classifier(args.data_dir, **(
+            {} if args.epochs is None else {"epochs": args.epochs}))
+        path = os.path.join(args.out, "domain_mnist_svhn.keras")
+        result.model.save(path)
+        entry = result.record()
+        entry.update(file=os.path.basename(path), file_bytes=os.path.getsize(path),
+                     device=device_summary(), keras=keras.__version__, role="domain")
+        record["domain_mnist_svhn"] = entry
+        print(json.dumps({"domain_mnist_svhn": {k: entry[k] for k in (
+            "test_accuracy", "per_class_test_accuracy", "parameters", "wall_time_s")}}))
+        with open(record_path, "w") as f:
+            json.dump(record, f, indent=2)
+        return 0
     for domain in args.domains:
         if args.role == "judge":
             recipe, suffix = dict(DEFAULT_RECIPES[domain], seed=0), ""

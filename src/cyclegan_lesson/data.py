@@ -673,7 +673,8 @@ def default_load_size(crop_size: int) -> int:
 def jitter(image, seed, *, load_size: int | None = None, crop_size: int | None = None,
            flip: bool = True):
     """The CycleGAN paper's augmentation of one image: resize to ``load_size`` x
-    ``load_size`` (bilinear), random crop ``crop_size`` x ``crop_size``, random horizontal flip.
+    ``load_size`` (bicubic, as the official ``get_transform``), random crop ``crop_size`` x
+    ``crop_size``, random horizontal flip.
 
     Args:
         image: HWC ``float32`` tensor in [-1, 1].
@@ -702,7 +703,7 @@ def jitter(image, seed, *, load_size: int | None = None, crop_size: int | None =
         raise ValueError(f"jitter: load_size {load_size} must be >= crop_size {crop_size}")
     seed = tf.cast(tf.convert_to_tensor(seed), tf.int64)
     channels = image.shape[-1]
-    x = tf.image.resize(image, (load_size, load_size), method="bilinear")
+    x = tf.image.resize(image, (load_size, load_size), method="bicubic")
     x = tf.image.stateless_random_crop(x, (crop_size, crop_size, channels), seed=seed)
     if flip:
         x = tf.image.stateless_random_flip_left_right(x, seed=seed[::-1] + 1)

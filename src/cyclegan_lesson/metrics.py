@@ -285,6 +285,7 @@ def mnist_svhn_report(
     batch_size: int = 256,
     roles: tuple[str, ...] = ("judge", "semantic"),
     return_predictions: bool = False,
+    realism: bool = True,
 ) -> dict:
     """The chapter-13 table for generators ``G_AB: MNIST -> SVHN`` and ``G_BA: SVHN -> MNIST``.
 
@@ -299,7 +300,12 @@ def mnist_svhn_report(
     * ``classifier_accuracy``: each classifier on its own domain's test split (the ceiling).
 
     and ``cycle_error``: mean ``|x - G_BA(G_AB(x))|`` (MNIST) and ``|y - G_AB(G_BA(y))|``
-    (SVHN) in [-1, 1] units. With ``return_predictions`` the predicted labels (judge role) and
+    (SVHN) in [-1, 1] units. With ``realism`` (default), ``realism`` holds, per direction, the
+    share of translations the realism judge (:func:`cyclegan_lesson.classifiers.
+    load_domain_classifier`) reads as the target domain (``domain_verdict``), and the Frechet and
+    kernel distances between the translations and the real target test images on the target
+    judge's penultimate features (``fd``/``kd``: FD-SVHN for MNIST -> SVHN, FD-MNIST for
+    SVHN -> MNIST; :mod:`cyclegan_lesson.sample_quality`, not comparable with FID). With ``return_predictions`` the predicted labels (judge role) and
     true labels are included under ``"predictions"`` (NumPy arrays, not JSON).
     """
     from . import classifiers as clf
@@ -330,6 +336,23 @@ def mnist_svhn_report(
         "mnist": float(np.mean(np.abs(predict_in_batches(g_ba, fake_b, batch_size) - xa))),
         "svhn": float(np.mean(np.abs(predict_in_batches(g_ab, fake_a, batch_size) - xb))),
     }
+    if realism:
+        from . import sample_quality as sq
+
+        domain_judge = clf.load_domain_classifier()
+        judge_a = clf.load_shipped_classifier("mnist", "judge")
+        judge_b = clf.load_shipped_classifier("svhn", "judge")
+        d_ab = sq.feature_distances(judge_b, fake_b, xb, batch_size)
+        d_ba = sq.feature_distances(judge_a, fake_a, xa, batch_size)
+        report["realism"] = {
+            "domain_verdict": {
+                "mnist->svhn": sq.domain_verdict(domain_judge, fake_b,
+                                                 clf.DOMAIN_CLASSES.index("svhn"), batch_size),
+                "svhn->mnist": sq.domain_verdict(domain_judge, fake_a,
+                                                 clf.DOMAIN_CLASSES.index("mnist"), batch_size)},
+            "fd": {"mnist->svhn": d_ab["fd"], "svhn->mnist": d_ba["fd"]},
+            "kd": {"mnist->svhn": d_ab["kd"], "svhn->mnist": d_ba["kd"]},
+        }
     if return_predictions:
         report["predictions"] = predictions
     return report
