@@ -311,7 +311,7 @@ def cycle_diagram(ax=None, show_identity: bool = False):
     ax.text(6.0, -0.05,
             "paper: $G = G_{XY}$, $F = G_{YX}$   ·   code: $G_{XY}$ = G_AB, $G_{YX}$ = G_BA, "
             "$D_X$ = D_A, $D_Y$ = D_B (domains A = $X$, B = $Y$)",
-            ha="center", va="center", fontsize=8.5, color=c["gray"])
+            ha="center", va="center", fontsize=9.5, color=c["gray"])
     return fig
 
 
