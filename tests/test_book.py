@@ -85,6 +85,23 @@ def test_book_builds_without_warnings(built_book):
     assert "_static/mathjax/tex-chtml.js" in intro and "cdn.jsdelivr" not in intro
 
 
+@pytest.mark.slow
+def test_intro_shows_the_cycle_diagram_drawn_at_build_time(built_book):
+    """book/_ext/book_figures.py draws plotting.cycle_diagram() into book/_generated/ when the
+    build starts; the intro's {figure} shows that PNG, and the build copies it to _images."""
+    returncode, log, html = built_book
+    assert returncode == 0, log
+    generated = html.parents[1] / "book" / "_generated" / "cycle_diagram.png"
+    assert generated.is_file(), "book_figures did not draw the cycle diagram"
+    image = html / "_images" / "cycle_diagram.png"
+    assert image.is_file(), "the cycle diagram was not copied into the built book"
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.stat().st_size > 20_000
+    assert image.read_bytes() == generated.read_bytes()
+    intro = (html / "book" / "intro.html").read_text()
+    assert 'src="../_images/cycle_diagram.png"' in intro, "intro.html does not show the diagram"
+    assert "The CycleGAN cycle." in intro  # its caption
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 #: Flags for a headless Chromium in a closed network (no background connections at start).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
