@@ -52,6 +52,11 @@ def test_evaluate_prints_the_table(semantic_run, data_dir):
             assert all(0 <= v <= 1 for v in report[role][key].values())
         assert report[role]["classifier_accuracy"]["mnist"] > 0.9
     assert 0 <= report["cycle_error"]["mnist"] <= 2
+    realism = report["realism"]
+    for key in ("domain_verdict", "fd", "kd"):
+        assert set(realism[key]) == {"mnist->svhn", "svhn->mnist"}
+    assert all(0 <= v <= 1 for v in realism["domain_verdict"].values())
+    assert all(v >= 0 for v in realism["fd"].values())
 
 
 def test_evaluate_bad_input(tmp_path, data_dir):

@@ -231,7 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Translate the full MNIST and SVHN test splits with G_AB.keras / G_BA.keras "
                     "and print, as JSON, the label preservation read by the shipped digit "
                     "classifiers (judges and the semantic-loss pair), their accuracy on the "
-                    "untranslated source images and the cycle reconstruction error.",
+                    "untranslated source images, the cycle reconstruction error, and realism: the "
+                    "share of translations the MNIST-vs-SVHN realism judge reads as the target "
+                    "domain and Frechet/kernel distances on the target judge's features "
+                    "(FD-SVHN, FD-MNIST; not comparable with FID).",
     )
     e.add_argument("--task", required=True, choices=TASK_CHOICES,
                    help="the task the generators were trained on (only mnist2svhn has labels "

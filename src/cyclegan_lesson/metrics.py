@@ -286,6 +286,7 @@ def mnist_svhn_report(
     roles: tuple[str, ...] = ("judge", "semantic"),
     return_predictions: bool = False,
     realism: bool = True,
+    references: bool = True,
 ) -> dict:
     """The chapter-13 table for generators ``G_AB: MNIST -> SVHN`` and ``G_BA: SVHN -> MNIST``.
 
@@ -305,7 +306,9 @@ def mnist_svhn_report(
     load_domain_classifier`) reads as the target domain (``domain_verdict``), and the Frechet and
     kernel distances between the translations and the real target test images on the target
     judge's penultimate features (``fd``/``kd``: FD-SVHN for MNIST -> SVHN, FD-MNIST for
-    SVHN -> MNIST; :mod:`cyclegan_lesson.sample_quality`, not comparable with FID). With ``return_predictions`` the predicted labels (judge role) and
+    SVHN -> MNIST; :mod:`cyclegan_lesson.sample_quality`, not comparable with FID).
+    ``references=False`` leaves out ``untranslated`` and ``classifier_accuracy``, which do not
+    depend on the generators (compute them once when comparing many generator pairs). With ``return_predictions`` the predicted labels (judge role) and
     true labels are included under ``"predictions"`` (NumPy arrays, not JSON).
     """
     from . import classifiers as clf
@@ -321,15 +324,18 @@ def mnist_svhn_report(
         c_b = clf.load_shipped_classifier("svhn", role)
         pred_ab = np.argmax(predict_in_batches(c_b, fake_b, batch_size), axis=-1)
         pred_ba = np.argmax(predict_in_batches(c_a, fake_a, batch_size), axis=-1)
-        untranslated_ab = classifier_accuracy(c_b, np.asarray(to_channels(xa, 3)), ya, batch_size)
-        untranslated_ba = classifier_accuracy(c_a, np.asarray(to_channels(xb, 1)), yb, batch_size)
         report[role] = {
             "label_preservation": {"mnist->svhn": float(np.mean(pred_ab == ya)),
-                                   "svhn->mnist": float(np.mean(pred_ba == yb))},
-            "untranslated": {"mnist->svhn": untranslated_ab, "svhn->mnist": untranslated_ba},
-            "classifier_accuracy": {"mnist": classifier_accuracy(c_a, xa, ya, batch_size),
-                                    "svhn": classifier_accuracy(c_b, xb, yb, batch_size)},
-        }
+                                   "svhn->mnist": float(np.mean(pred_ba == yb))}}
+        if references:
+            report[role]["untranslated"] = {
+                "mnist->svhn": classifier_accuracy(c_b, np.asarray(to_channels(xa, 3)), ya,
+                                                   batch_size),
+                "svhn->mnist": classifier_accuracy(c_a, np.asarray(to_channels(xb, 1)), yb,
+                                                   batch_size)}
+            report[role]["classifier_accuracy"] = {
+                "mnist": classifier_accuracy(c_a, xa, ya, batch_size),
+                "svhn": classifier_accuracy(c_b, xb, yb, batch_size)}
         if role == "judge":
             predictions.update(mnist_to_svhn=pred_ab, svhn_to_mnist=pred_ba)
     report["cycle_error"] = {
