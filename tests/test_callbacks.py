@@ -74,8 +74,12 @@ def test_sample_monitor_writes_one_grid_per_epoch(trained):
     assert [os.path.basename(p) for p in monitor.paths] == ["epoch_000.png", "epoch_001.png",
                                                             "epoch_002.png"]
     grid = np.asarray(Image.open(monitor.paths[-1]))
-    pad = 2  # plotting.image_grid's default
-    assert grid.shape == (3 * (32 + pad) + pad, 6 * (32 + pad) + pad, 3)
+    pad, factor, header = 2, 3, 14  # image_grid's pad; enlarged 3x for the labels; label strip
+    assert grid.shape == (header + factor * (3 * (32 + pad) + pad),
+                          factor * (6 * (32 + pad) + pad), 3)
+    assert (grid[:header] < 128).any(), "the column labels are drawn above the grid"
+    cells = grid[header:][::factor, ::factor]           # back to one pixel per image pixel
+    assert cells.shape == (3 * (32 + pad) + pad, 6 * (32 + pad) + pad, 3)
     rows = monitor.rows()
     assert len(rows) == 3 and len(rows[0]) == 6
     np.testing.assert_array_equal(rows[0][0], a[0])  # input a

@@ -91,7 +91,9 @@ class SampleMonitor(keras.callbacks.Callback):
     def write(self, epoch: int) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"epoch_{epoch:03d}.png"
-        plotting.save_image_grid(self.rows(), path)
+        rows = self.rows()
+        labels = ["x", "G_XY(x)", "x''", "y", "G_YX(y)", "y''"]
+        plotting.save_image_grid(rows, path, col_labels=labels[:max(len(r) for r in rows)])
         self.paths.append(str(path))
         return str(path)
 

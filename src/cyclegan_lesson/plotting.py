@@ -10,7 +10,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["to_uint8", "image_grid", "save_image_grid", "plot_image_rows", "plot_history"]
+__all__ = [
+    "labelled_grid","to_uint8", "image_grid", "save_image_grid", "plot_image_rows", "plot_history"]
 
 
 def to_uint8(images) -> np.ndarray:
@@ -55,11 +56,43 @@ def image_grid(rows: Sequence, pad: int = 2) -> np.ndarray:
     return grid
 
 
-def save_image_grid(rows: Sequence, path, pad: int = 2) -> str:
-    """Write :func:`image_grid` of ``rows`` as a PNG file and return its path."""
+def labelled_grid(rows: Sequence, col_labels: Sequence[str] | None = None,
+                  row_labels: Sequence[str] | None = None, pad: int = 2,
+                  min_cell: int = 72) -> np.ndarray:
+    """:func:`image_grid` with the column labels drawn above and the row labels to the left
+    (PIL's built-in font; images are enlarged by an integer factor, nearest neighbour, until a
+    cell is at least ``min_cell`` pixels wide so that the labels fit). Returns uint8 RGB."""
+    from PIL import Image, ImageDraw
+
+    grid = image_grid(rows, pad=pad)
+    if not col_labels and not row_labels:
+        return grid
+    first = np.asarray(rows[0][0])
+    h, w = first.shape[:2]
+    factor = max(1, -(-min_cell // w))
+    img = Image.fromarray(grid).resize((grid.shape[1] * factor, grid.shape[0] * factor),
+                                       Image.NEAREST)
+    cell_w, cell_h = (w + pad) * factor, (h + pad) * factor
+    top = 14 if col_labels else 0
+    left = 8 + 6 * max((len(t) for t in row_labels), default=0) if row_labels else 0
+    canvas = Image.new("RGB", (img.width + left, img.height + top), (255, 255, 255))
+    canvas.paste(img, (left, top))
+    draw = ImageDraw.Draw(canvas)
+    for j, text in enumerate(col_labels or []):
+        draw.text((left + pad * factor + j * cell_w, 2), str(text), fill=(0, 0, 0))
+    for i, text in enumerate(row_labels or []):
+        draw.text((2, top + pad * factor + i * cell_h + cell_h // 2 - 6), str(text),
+                  fill=(0, 0, 0))
+    return np.asarray(canvas)
+
+
+def save_image_grid(rows: Sequence, path, pad: int = 2, col_labels: Sequence[str] | None = None,
+                    row_labels: Sequence[str] | None = None) -> str:
+    """Write :func:`image_grid` of ``rows`` (with labels: :func:`labelled_grid`) as a PNG file
+    and return its path."""
     from PIL import Image
 
-    Image.fromarray(image_grid(rows, pad=pad)).save(path)
+    Image.fromarray(labelled_grid(rows, col_labels, row_labels, pad=pad)).save(path)
     return str(path)
 
 
