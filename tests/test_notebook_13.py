@@ -52,4 +52,8 @@ def test_13_mnist_svhn_runs(data_dir, tmp_path):
     for name, report in table.items():
         assert report["test_images"] == {"mnist": 60, "svhn": 60}
         assert 0 <= report["judge"]["label_preservation"]["svhn->mnist"] <= 1
+        assert report["realism"]["fd"]["mnist->svhn"] >= 0
+    # the decisive configurations and their second seed are all evaluated
+    assert {"plain", "semantic_b1_source", "semantic_b1", "plain_seed1",
+            "semantic_b1_source_seed1", "semantic_b1_seed1"} <= set(table)
     assert (out_dir / "live_run" / "G_AB.keras").exists()
