@@ -159,7 +159,8 @@ def plot_history(history: Mapping[str, Sequence[float]], keys: Sequence[str] | N
 # deficiencies. Architecture shapes and receptive fields are read from the Keras models the
 # package builds, so a diagram cannot disagree with the code.
 
-__all__ += ["cycle_diagram", "patchgan_diagram", "resnet_generator_diagram"]
+__all__ += ["cycle_diagram", "patchgan_diagram", "resnet_generator_diagram",
+            "plot_normalization_cubes"]
 
 #: Okabe-Ito colours used by the diagrams.
 _OKABE_ITO = {"blue": "#0072B2", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
@@ -554,4 +555,43 @@ def patchgan_diagram(n_layers: int = 3, ndf: int = 64, image_size: int = 256,
     band = min(field / in_shape[0], 1.0) * h
     ax.add_patch(Rectangle((x - w / 2, h / 2 - band), w, band, facecolor=c["vermillion"],
                            alpha=0.35, edgecolor=c["vermillion"], lw=1.0, zorder=3))
+# --- normalization cubes (chapter 3) ---------------------------------------------------------
+
+
+def plot_normalization_cubes(n: int = 6, c: int = 6, hw: int = 5, group_size: int = 2):
+    """Wu & He's (2018, Figure 2) picture of batch, layer, instance and group norm; returns the
+    figure.
+
+    Each panel is a box of ``n x c x hw`` voxels: the batch axis N, the channel axis C and the
+    pixels H, W flattened into one vertical axis. The voxels that share one mean and variance
+    are shaded blue. The slab is always put on a face the viewer sees (C = the front face,
+    N = the right-hand face), so every variant's shading is visible: batch norm shades a C-slice
+    (all of N and H, W), layer norm an N-slice (all of C and H, W), instance norm one column
+    (one image, one channel) and group norm ``group_size`` channels of one image.
+    """
+    import matplotlib.pyplot as plt
+
+    front_c, right_n = 0, n - 1  # faces seen from the viewpoint below (azimuth -55 degrees)
+    panels = [
+        ("Batch Norm", np.s_[:, front_c, :]),
+        ("Layer Norm", np.s_[right_n, :, :]),
+        ("Instance Norm", np.s_[right_n, front_c, :]),
+        (f"Group Norm ({c // group_size} groups)",
+         np.s_[right_n, front_c:front_c + group_size, :]),
+    ]
+    fig = plt.figure(figsize=(12, 3.4))
+    for index, (title, shade) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), index + 1, projection="3d")
+        colors = np.full((n, c, hw), "#f2f2f2", dtype=object)
+        colors[shade] = "#4a90d9"
+        ax.voxels(np.ones((n, c, hw), dtype=bool), facecolors=colors, edgecolors="#555555",
+                  linewidth=0.3)
+        ax.set_xlabel("N", labelpad=-12)
+        ax.set_ylabel("C", labelpad=-12)
+        ax.set_zlabel("H, W", labelpad=-12)
+        ax.set_xticks([]), ax.set_yticks([]), ax.set_zticks([])
+        ax.set_box_aspect((n, c, hw), zoom=0.8)
+        ax.view_init(elev=20, azim=-55)
+        ax.set_title(title, y=0.98)
+    fig.tight_layout()
     return fig
