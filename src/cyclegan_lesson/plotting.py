@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = [
-    "labelled_grid","to_uint8", "image_grid", "save_image_grid", "plot_image_rows", "plot_history"]
+__all__ = ["image_grid", "labelled_grid", "plot_history", "plot_image_rows", "save_image_grid",
+           "to_uint8"]
 
 
 def to_uint8(images) -> np.ndarray:
@@ -159,8 +159,12 @@ def plot_history(history: Mapping[str, Sequence[float]], keys: Sequence[str] | N
 # deficiencies. Architecture shapes and receptive fields are read from the Keras models the
 # package builds, so a diagram cannot disagree with the code.
 
-__all__ += ["cycle_diagram", "patchgan_diagram", "resnet_generator_diagram",
-            "plot_normalization_cubes"]
+__all__ += [
+    "cycle_diagram",
+    "patchgan_diagram",
+    "plot_normalization_cubes",
+    "resnet_generator_diagram",
+]
 
 #: Okabe-Ito colours used by the diagrams.
 _OKABE_ITO = {"blue": "#0072B2", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",

@@ -21,8 +21,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["feature_statistics", "frechet_distance", "frechet_distance_of_features",
-           "kernel_distance", "classifier_features", "feature_distances", "domain_verdict"]
+__all__ = [
+    "classifier_features",
+    "domain_verdict",
+    "feature_distances",
+    "feature_statistics",
+    "frechet_distance",
+    "frechet_distance_of_features",
+    "kernel_distance",
+]
 
 
 def _features(x, who: str) -> np.ndarray:

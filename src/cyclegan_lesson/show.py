@@ -21,7 +21,7 @@ import inspect
 import textwrap
 from collections.abc import Sequence
 
-__all__ = ["idea_lines", "source", "table", "markdown_table", "layer_rows", "layers"]
+__all__ = ["idea_lines", "layer_rows", "layers", "markdown_table", "source", "table"]
 
 _OMITTED = "# ... (input checks omitted)"
 
