@@ -9,8 +9,14 @@ import cyclegan_lesson  # noqa: F401
 from cyclegan_lesson import losses, show
 
 
+def _check_count(n):
+    return int(n)
+
+
 def _example(x, n: int = 2):
     """A docstring that must not be shown."""
+    n = _check_count(n)
+    size = _check_count(len(x))
     if n < 0:
         raise ValueError("n must be >= 0")
     assert x is not None
@@ -26,6 +32,8 @@ def test_idea_lines_drop_docstring_and_checks_keep_comments_and_logic():
     assert "docstring" not in text and "raise" not in text and "assert" not in text
     assert "# the idea: repeat" in text and "y = [x] * n" in text
     assert "if n == 0:" in text and "return []" in text     # logic, not a check, is kept
+    assert "n = _check_count(n)" not in text                # re-binding a checked argument
+    assert "size = _check_count(len(x))" in text            # defines a name: kept
     assert "checks omitted" in text
     full = show.idea_lines(_example, keep_checks=True)
     assert "raise ValueError" in full and "docstring" not in full

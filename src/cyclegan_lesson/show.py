@@ -39,8 +39,14 @@ def _is_check(node: ast.stmt) -> bool:
     ``_check*`` validator (input validation)."""
     if isinstance(node, ast.Assert):
         return True
-    if isinstance(node, (ast.Assign, ast.Expr)) and _is_check_call(node.value):
+    if isinstance(node, ast.Expr) and _is_check_call(node.value):
         return True
+    if isinstance(node, ast.Assign) and _is_check_call(node.value):
+        # ``n = _check_int(n, ...)`` re-binds a checked argument: a check. ``size = _check(x)``
+        # defines a new name the rest of the body uses: kept.
+        args = {a.id for a in node.value.args if isinstance(a, ast.Name)}
+        targets = [t for t in node.targets if isinstance(t, ast.Name)]
+        return len(targets) == len(node.targets) and all(t.id in args for t in targets)
     return (isinstance(node, ast.If) and not node.orelse
             and all(isinstance(n, ast.Raise) or _is_check(n) for n in node.body))
 
