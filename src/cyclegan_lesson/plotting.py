@@ -559,6 +559,9 @@ def patchgan_diagram(n_layers: int = 3, ndf: int = 64, image_size: int = 256,
     band = min(field / in_shape[0], 1.0) * h
     ax.add_patch(Rectangle((x - w / 2, h / 2 - band), w, band, facecolor=c["vermillion"],
                            alpha=0.35, edgecolor=c["vermillion"], lw=1.0, zorder=3))
+    return fig
+
+
 # --- normalization cubes (chapter 3) ---------------------------------------------------------
 
 
