@@ -26,6 +26,8 @@ Features are float arrays ``(N, d)``; images NHWC float32 in [-1, 1].
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 __all__ = ["feature_statistics", "frechet_distance", "frechet_distance_of_features",
@@ -60,10 +62,14 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != (mu1.size, mu1.size):
         raise ValueError("frechet_distance: means (d,) and covariances (d, d) must match, got "
                          f"{mu1.shape}, {s1.shape}, {mu2.shape}, {s2.shape}.")
-    covmean = linalg.sqrtm(s1 @ s2)
+    with warnings.catch_warnings():  # a near-singular product is handled (and checked) below
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean = linalg.sqrtm(s1 @ s2)
     if not np.all(np.isfinite(covmean)):  # singular product: regularize as Heusel et al.'s code
         offset = np.eye(s1.shape[0]) * 1e-6
-        covmean = linalg.sqrtm((s1 + offset) @ (s2 + offset))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", linalg.LinAlgWarning)
+            covmean = linalg.sqrtm((s1 + offset) @ (s2 + offset))
     if np.iscomplexobj(covmean):
         if np.max(np.abs(covmean.imag)) > 1e-3 * max(1.0, np.max(np.abs(covmean.real))):
             raise ValueError("frechet_distance: the covariance product has a large imaginary "
