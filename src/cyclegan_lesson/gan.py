@@ -41,7 +41,8 @@ __all__ = [
     "optimal_discriminator", "value_function", "value_at_optimum", "jensen_shannon",
     "generator_loss", "discriminator_loss", "GENERATOR_LOSSES",
     "build_mlp_generator", "build_mlp_discriminator", "build_dcgan_generator",
-    "build_dcgan_discriminator", "GAN", "train_gan", "fit_discriminator", "sample", "interpolate_latents",
+    "build_dcgan_discriminator", "GAN", "train_gan", "fit_discriminator", "sample",
+    "interpolate_latents",
     "mode_assignment", "count_modes", "power_spectrum", "high_frequency_energy",
 ]
 
@@ -221,7 +222,8 @@ def build_mlp_discriminator(in_dim: int = 2, *, hidden: int = 128, depth: int = 
     x = keras.Input((int(in_dim),), name="x")
     h = x
     for i in range(int(depth)):
-        h = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(layers.Dense(int(hidden), name=f"dense_{i}")(h))
+        h = layers.Dense(int(hidden), name=f"dense_{i}")(h)
+        h = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(h)
     return keras.Model(x, layers.Dense(1, name="logit")(h), name=name)
 
 
