@@ -11,6 +11,13 @@ classifier's verdict.
   ``k(x, y) = (x.y / d + 1)^3`` on the same features (KID, Binkowski et al. 2018): unbiased at
   any sample size, so small test sets do not inflate it.
 * :func:`classifier_features` - the features a classifier computes just before its last layer.
+* :func:`class_histogram`, :func:`mode_coverage` - which classes a classifier reads in generated
+  samples (KL to uniform, number of classes above 1 %); :func:`inception_score_like` - the
+  Inception Score's formula ``exp E_x KL(p(y|x) || p(y))`` on a course classifier.
+* :func:`precision_recall_knn` - k-NN precision (fakes inside the real manifold) and recall (reals
+  inside the fake manifold), Kynkaanniemi et al. 2019.
+* :func:`inception_features` - Inception-v3 ImageNet features (real FID/KID) where the weights
+  can be downloaded (Colab); a clear error otherwise.
 * :func:`domain_verdict` - the share of images a two-domain classifier reads as a given domain
   (the realism test of a translation: does ``G_XY(x)`` pass for a real ``y``?).
 
@@ -19,16 +26,24 @@ Features are float arrays ``(N, d)``; images NHWC float32 in [-1, 1].
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 __all__ = [
+    "class_histogram",
     "classifier_features",
+    "classifier_probabilities",
     "domain_verdict",
     "feature_distances",
     "feature_statistics",
     "frechet_distance",
     "frechet_distance_of_features",
+    "inception_features",
+    "inception_score_like",
     "kernel_distance",
+    "mode_coverage",
+    "precision_recall_knn",
 ]
 
 
@@ -58,13 +73,13 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != (mu1.size, mu1.size):
         raise ValueError("frechet_distance: means (d,) and covariances (d, d) must match, got "
                          f"{mu1.shape}, {s1.shape}, {mu2.shape}, {s2.shape}.")
-    import warnings
-
-    with warnings.catch_warnings():  # a singular product (fewer samples than features) is
-        warnings.simplefilter("ignore", linalg.LinAlgWarning)  # regularized just below
+    with warnings.catch_warnings():  # a near-singular product is handled (and checked) below
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
         covmean = linalg.sqrtm(s1 @ s2)
-        if not np.all(np.isfinite(covmean)):  # as Heusel et al.'s code: add eps to the diagonal
-            offset = np.eye(s1.shape[0]) * 1e-6
+    if not np.all(np.isfinite(covmean)):  # singular product: regularize as Heusel et al.'s code
+        offset = np.eye(s1.shape[0]) * 1e-6
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", linalg.LinAlgWarning)
             covmean = linalg.sqrtm((s1 + offset) @ (s2 + offset))
     if np.iscomplexobj(covmean):
         if np.max(np.abs(covmean.imag)) > 1e-3 * max(1.0, np.max(np.abs(covmean.real))):
@@ -137,3 +152,131 @@ def domain_verdict(classifier, images, domain_index: int, batch_size: int = 256)
         raise ValueError(f"domain_verdict: domain_index must be in 0..{logits.shape[-1] - 1}, "
                          f"got {domain_index}.")
     return float(np.mean(np.argmax(logits, axis=-1) == domain_index))
+
+
+# ---------------------------------------------------------------------------------------------
+# classifier-based measures: class histogram, Inception-Score analogue, k-NN precision/recall
+# ---------------------------------------------------------------------------------------------
+
+
+def classifier_probabilities(classifier, images, batch_size: int = 256) -> np.ndarray:
+    """Softmax ``p(y|x)`` ``(N, K)`` of a classifier returning logits, on NHWC images in [-1, 1]."""
+    from .metrics import predict_in_batches, to_channels
+
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4:
+        raise ValueError(f"classifier_probabilities: expected NHWC images, got {images.shape}.")
+    images = np.asarray(to_channels(images, classifier.input_shape[-1]))
+    logits = predict_in_batches(lambda x: classifier(x, training=False), images, batch_size)
+    logits = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def _probabilities(p, who: str) -> np.ndarray:
+    p = np.asarray(p, np.float64)
+    if p.ndim != 2 or len(p) < 1 or np.any(p < 0) or not np.allclose(p.sum(axis=1), 1.0,
+                                                                      atol=1e-4):
+        raise ValueError(f"{who}: expected probabilities (N, K), rows >= 0 summing to 1.")
+    return p
+
+
+def class_histogram(labels, num_classes: int = 10) -> np.ndarray:
+    """Share of samples per class ``(num_classes,)`` (sums to 1) from predicted labels ``(N,)``
+    in ``0..num_classes - 1``."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or len(labels) == 0 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"class_histogram: expected integer labels (N,), got {labels.shape} "
+                         f"{labels.dtype}.")
+    if labels.min() < 0 or labels.max() >= num_classes:
+        raise ValueError(f"class_histogram: labels must be in 0..{num_classes - 1}.")
+    return np.bincount(labels, minlength=num_classes) / len(labels)
+
+
+def mode_coverage(labels, num_classes: int = 10, threshold: float = 0.01) -> dict:
+    """Mode coverage of generated samples read by a classifier: ``{"histogram": shares,
+    "kl_to_uniform": KL(hist || uniform) in nats (0 = all classes equally often, log K = one
+    class only), "classes_above": number of classes with a share above threshold}``."""
+    hist = class_histogram(labels, num_classes)
+    nz = hist > 0
+    kl = float(np.sum(hist[nz] * np.log(hist[nz] * num_classes)))
+    return {"histogram": hist.tolist(), "kl_to_uniform": kl,
+            "classes_above": int(np.sum(hist > threshold))}
+
+
+def inception_score_like(probabilities) -> float:
+    """``exp(E_x KL(p(y|x) || p(y)))`` with ``p(y)`` the mean prediction (Salimans et al. 2016's
+    Inception Score, here on a course classifier's ``p(y|x)`` ``(N, K)``): 1 when every sample
+    gets the same prediction, K for confident predictions spread evenly over K classes."""
+    p = _probabilities(probabilities, "inception_score_like")
+    marginal = p.mean(axis=0, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * (np.log(p) - np.log(marginal)), 0.0)
+    return float(np.exp(terms.sum(axis=1).mean()))
+
+
+def _pairwise_distances(a: np.ndarray, b: np.ndarray, chunk: int = 1024) -> np.ndarray:
+    out = np.empty((len(a), len(b)))
+    b2 = np.sum(b * b, axis=1)
+    for i in range(0, len(a), chunk):
+        x = a[i:i + chunk]
+        d2 = np.sum(x * x, axis=1)[:, None] + b2[None, :] - 2.0 * x @ b.T
+        out[i:i + chunk] = np.sqrt(np.maximum(d2, 0.0))
+    return out
+
+
+def precision_recall_knn(real_features, fake_features, k: int = 3) -> dict:
+    """Improved precision and recall (Kynkaanniemi et al. 2019) of ``(N, d)`` feature sets.
+
+    Each sample's k-NN radius is the distance to its ``k``-th nearest neighbour in its own set;
+    the manifold of a set is the union of those balls. ``precision`` = share of fakes inside the
+    real manifold (quality), ``recall`` = share of reals inside the fake manifold (coverage);
+    both in [0, 1]."""
+    r = _features(real_features, "precision_recall_knn")
+    f = _features(fake_features, "precision_recall_knn")
+    if r.shape[1] != f.shape[1]:
+        raise ValueError(f"precision_recall_knn: feature sizes differ ({r.shape[1]} vs "
+                         f"{f.shape[1]}).")
+    if not 1 <= int(k) < min(len(r), len(f)):
+        raise ValueError(f"precision_recall_knn: need 1 <= k < set sizes, got k={k}.")
+
+    def radii(x):
+        d = _pairwise_distances(x, x)
+        return np.sort(d, axis=1)[:, int(k)]   # column 0 is the sample itself
+
+    r_radii, f_radii = radii(r), radii(f)
+    d_fr = _pairwise_distances(f, r)
+    precision = float(np.mean(np.any(d_fr <= r_radii[None, :], axis=1)))
+    recall = float(np.mean(np.any(d_fr.T <= f_radii[None, :], axis=1)))
+    return {"precision": precision, "recall": recall}
+
+
+def inception_features(images, batch_size: int = 32) -> np.ndarray:
+    """``(N, 2048)`` Inception-v3 ImageNet pool features (the FID/KID features) of NHWC images in
+    [-1, 1] (gray repeated to RGB, resized to 299x299 bilinearly; Inception's own input range is
+    [-1, 1]). Needs the ImageNet weights (downloaded by Keras on first use, e.g. on Colab);
+    raises ``RuntimeError`` when they cannot be had: on offline machines use the course
+    features (:func:`classifier_features`, FD-MNIST), which are not comparable with FID."""
+    import keras
+
+    from .metrics import to_channels
+
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(f"inception_features: expected NHWC images with 1 or 3 channels, got "
+                         f"{images.shape}.")
+    try:
+        net = keras.applications.InceptionV3(weights="imagenet", include_top=False,
+                                             pooling="avg", input_shape=(299, 299, 3))
+    except Exception as exc:
+        raise RuntimeError(
+            "inception_features: the Inception-v3 ImageNet weights could not be loaded "
+            f"({type(exc).__name__}: {exc}). They are downloaded on first use where the internet "
+            "is reachable (Colab); offline, use classifier_features (FD-MNIST etc.), which is "
+            "not comparable with published FIDs.") from exc
+    out = []
+    for i in range(0, len(images), batch_size):
+        x = np.asarray(to_channels(images[i:i + batch_size], 3))
+        x = keras.ops.image.resize(x, (299, 299), interpolation="bilinear")
+        out.append(np.asarray(net(x, training=False)))
+    return np.concatenate(out)
