@@ -308,8 +308,9 @@ def mnist_svhn_report(
     judge's penultimate features (``fd``/``kd``: FD-SVHN for MNIST -> SVHN, FD-MNIST for
     SVHN -> MNIST; :mod:`cyclegan_lesson.sample_quality`, not comparable with FID).
     ``references=False`` leaves out ``untranslated`` and ``classifier_accuracy``, which do not
-    depend on the generators (compute them once when comparing many generator pairs). With ``return_predictions`` the predicted labels (judge role) and
-    true labels are included under ``"predictions"`` (NumPy arrays, not JSON).
+    depend on the generators (compute them once when comparing many generator pairs). With
+    ``return_predictions`` the predicted labels (judge role) and true labels are included under
+    ``"predictions"`` (NumPy arrays, not JSON).
     """
     from . import classifiers as clf
 
@@ -319,9 +320,10 @@ def mnist_svhn_report(
     fake_a = predict_in_batches(g_ba, xb, batch_size)
     report: dict = {"test_images": {"mnist": int(len(xa)), "svhn": int(len(xb))}}
     predictions = {"mnist_labels": ya, "svhn_labels": yb}
+    loaded = {}  # role -> (MNIST classifier, SVHN classifier), each file loaded once
     for role in roles:
-        c_a = clf.load_shipped_classifier("mnist", role)
-        c_b = clf.load_shipped_classifier("svhn", role)
+        c_a, c_b = loaded[role] = (clf.load_shipped_classifier("mnist", role),
+                                   clf.load_shipped_classifier("svhn", role))
         pred_ab = np.argmax(predict_in_batches(c_b, fake_b, batch_size), axis=-1)
         pred_ba = np.argmax(predict_in_batches(c_a, fake_a, batch_size), axis=-1)
         report[role] = {
@@ -346,8 +348,8 @@ def mnist_svhn_report(
         from . import sample_quality as sq
 
         domain_judge = clf.load_domain_classifier()
-        judge_a = clf.load_shipped_classifier("mnist", "judge")
-        judge_b = clf.load_shipped_classifier("svhn", "judge")
+        judge_a, judge_b = loaded.get("judge") or (clf.load_shipped_classifier("mnist", "judge"),
+                                                    clf.load_shipped_classifier("svhn", "judge"))
         d_ab = sq.feature_distances(judge_b, fake_b, xb, batch_size)
         d_ba = sq.feature_distances(judge_a, fake_a, xa, batch_size)
         report["realism"] = {
