@@ -259,6 +259,16 @@ def evaluate_classifier(classifier: keras.Model, images, labels, batch_size: int
             "predictions": pred}
 
 
+def _compile(model: keras.Model, learning_rate: float, total_steps: int) -> None:
+    """The course's classifier training setup: Adam with a cosine-decayed learning rate over
+    ``total_steps``, sparse categorical cross-entropy on logits, accuracy."""
+    schedule = keras.optimizers.schedules.CosineDecay(
+        learning_rate, decay_steps=max(1, total_steps), alpha=0.02)
+    model.compile(optimizer=keras.optimizers.Adam(schedule),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+
+
 def train_digit_classifier(
     domain: str,
     data_dir=None,
@@ -298,11 +308,7 @@ def train_digit_classifier(
     model = digit_classifier(CLASSIFIER_DOMAINS[domain], width=recipe["width"],
                              name=f"{domain}_classifier")
     steps_per_epoch = math.ceil(len(x_train) / recipe["batch_size"])
-    schedule = keras.optimizers.schedules.CosineDecay(
-        recipe["learning_rate"], decay_steps=max(1, steps_per_epoch * recipe["epochs"]), alpha=0.02)
-    model.compile(optimizer=keras.optimizers.Adam(schedule),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    _compile(model, recipe["learning_rate"], steps_per_epoch * recipe["epochs"])
 
     ds = tf.data.Dataset.from_tensor_slices((x_train, y_train))
     ds = ds.shuffle(len(x_train), seed=seed, reshuffle_each_iteration=True)
@@ -358,12 +364,8 @@ def train_domain_classifier(data_dir=None, *, train_limit: int | None = None,
     rng = np.random.default_rng(seed)
     model = digit_classifier(1, width=recipe["width"], num_classes=2,
                              name="domain_classifier_mnist_svhn")
-    steps = math.ceil(2 * n / recipe["batch_size"])
-    schedule = keras.optimizers.schedules.CosineDecay(
-        recipe["learning_rate"], decay_steps=max(1, steps * recipe["epochs"]), alpha=0.02)
-    model.compile(optimizer=keras.optimizers.Adam(schedule),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    steps_per_epoch = math.ceil(2 * n / recipe["batch_size"])
+    _compile(model, recipe["learning_rate"], steps_per_epoch * recipe["epochs"])
     noise = tf.random.Generator.from_seed(seed)
 
     def _noisy(x, y):
@@ -466,19 +468,22 @@ def main(argv=None) -> int:
     if os.path.exists(record_path):
         with open(record_path) as f:
             record = json.load(f)
-    if args.role == "domain":
-        result = train_domain_classifier(args.data_dir, **(
-            {} if args.epochs is None else {"epochs": args.epochs}))
-        path = os.path.join(args.out, "domain_mnist_svhn.keras")
+
+    def save(result: ClassifierResult, key: str, shown: tuple[str, ...]) -> None:
+        path = os.path.join(args.out, f"{key}.keras")
         result.model.save(path)
         entry = result.record()
         entry.update(file=os.path.basename(path), file_bytes=os.path.getsize(path),
-                     device=device_summary(), keras=keras.__version__, role="domain")
-        record["domain_mnist_svhn"] = entry
-        print(json.dumps({"domain_mnist_svhn": {k: entry[k] for k in (
-            "test_accuracy", "per_class_test_accuracy", "parameters", "wall_time_s")}}))
+                     device=device_summary(), keras=keras.__version__, role=args.role)
+        record[key] = entry
+        print(json.dumps({key: {k: entry[k] for k in shown}}))
         with open(record_path, "w") as f:
             json.dump(record, f, indent=2)
+
+    if args.role == "domain":
+        save(train_domain_classifier(args.data_dir, **(
+            {} if args.epochs is None else {"epochs": args.epochs})), "domain_mnist_svhn",
+             ("test_accuracy", "per_class_test_accuracy", "parameters", "wall_time_s"))
         return 0
     for domain in args.domains:
         if args.role == "judge":
@@ -487,18 +492,8 @@ def main(argv=None) -> int:
             recipe, suffix = dict(SEMANTIC_RECIPES[domain]), "_semantic"
         if args.epochs is not None:
             recipe["epochs"] = args.epochs
-        result = train_digit_classifier(domain, args.data_dir, **recipe)
-        path = os.path.join(args.out, f"{domain}{suffix}.keras")
-        result.model.save(path)
-        entry = result.record()
-        entry.update(file=os.path.basename(path), file_bytes=os.path.getsize(path),
-                     device=device_summary(), keras=keras.__version__)
-        entry["role"] = args.role
-        record[domain + suffix] = entry
-        print(json.dumps({domain + suffix: {k: entry[k] for k in ("test_accuracy", "parameters",
-                                                          "wall_time_s")}}))
-        with open(record_path, "w") as f:
-            json.dump(record, f, indent=2)
+        save(train_digit_classifier(domain, args.data_dir, **recipe), domain + suffix,
+             ("test_accuracy", "parameters", "wall_time_s"))
     return 0
 
 
