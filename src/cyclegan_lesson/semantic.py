@@ -224,15 +224,17 @@ def with_semantic_terms(
         from . import classifiers
 
         paths = list(classifier_paths or (None, None))
-        loaded = []
-        for domain, path in zip(domains, paths):
+        for domain in domains:
             if domain not in classifiers.CLASSIFIER_DOMAINS:
                 raise ValueError(f"the semantic loss needs digit classifiers; domain {domain!r} "
                                  "has none (use it with the mnist2svhn task).")
-            loaded.append(classifiers.load_classifier(path) if path
-                          else classifiers.load_shipped_classifier(domain, "semantic"))
-        sem = SemanticConsistency(loaded[0], loaded[0] if labels == "source" else loaded[1],
-                                  mode=mode)
+
+        def load(i):
+            return (classifiers.load_classifier(paths[i]) if paths[i]
+                    else classifiers.load_shipped_classifier(domains[i], "semantic"))
+
+        f_a = load(0)
+        sem = SemanticConsistency(f_a, f_a if labels == "source" else load(1), mode=mode)
     return SemanticCycleGAN(
         model.G_AB, model.G_BA, model.D_A, model.D_B, weights=model.loss_weights,
         pool_size=model.pool_size, seed=model.seed,
