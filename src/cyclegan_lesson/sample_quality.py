@@ -114,20 +114,26 @@ def kernel_distance(features_1, features_2) -> float:
                  + (kyy.sum() - np.trace(kyy)) / (n * (n - 1)) - 2.0 * kxy.mean())
 
 
+def _inference(model, images, batch_size: int, who: str) -> np.ndarray:
+    """``model``'s outputs in inference mode on NHWC ``images`` converted to its input channels
+    (ITU-R 601 luma or gray replicated to RGB), in batches; a clear error for other shapes."""
+    from .metrics import predict_in_batches, to_channels
+
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4:
+        raise ValueError(f"{who}: expected NHWC images, got shape {images.shape}.")
+    images = np.asarray(to_channels(images, model.input_shape[-1]))
+    return predict_in_batches(lambda x: model(x, training=False), images, batch_size)
+
+
 def classifier_features(classifier, images, batch_size: int = 256) -> np.ndarray:
     """``(N, d)`` features of ``images`` (NHWC in [-1, 1], converted to the classifier's channels)
     at the input of the classifier's last layer (for the course's digit classifiers: the global
     average pool, ``d = 4 * width``), in inference mode."""
     import keras
 
-    from .metrics import predict_in_batches, to_channels
-
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 4:
-        raise ValueError(f"classifier_features: expected NHWC images, got shape {images.shape}.")
     extractor = keras.Model(classifier.input, classifier.layers[-1].input)
-    images = np.asarray(to_channels(images, classifier.input_shape[-1]))
-    return predict_in_batches(lambda x: extractor(x, training=False), images, batch_size)
+    return _inference(extractor, images, batch_size, "classifier_features")
 
 
 def feature_distances(classifier, images, reference, batch_size: int = 256) -> dict:
@@ -143,11 +149,7 @@ def feature_distances(classifier, images, reference, batch_size: int = 256) -> d
 def domain_verdict(classifier, images, domain_index: int, batch_size: int = 256) -> float:
     """Share of ``images`` (NHWC in [-1, 1]) that a domain classifier (logits ``(N, K)``, one per
     domain) assigns to domain ``domain_index``."""
-    from .metrics import predict_in_batches, to_channels
-
-    images = np.asarray(to_channels(np.asarray(images, np.float32),
-                                    classifier.input_shape[-1]))
-    logits = predict_in_batches(lambda x: classifier(x, training=False), images, batch_size)
+    logits = _inference(classifier, images, batch_size, "domain_verdict")
     if not 0 <= domain_index < logits.shape[-1]:
         raise ValueError(f"domain_verdict: domain_index must be in 0..{logits.shape[-1] - 1}, "
                          f"got {domain_index}.")
@@ -161,13 +163,7 @@ def domain_verdict(classifier, images, domain_index: int, batch_size: int = 256)
 
 def classifier_probabilities(classifier, images, batch_size: int = 256) -> np.ndarray:
     """Softmax ``p(y|x)`` ``(N, K)`` of a classifier returning logits, on NHWC images in [-1, 1]."""
-    from .metrics import predict_in_batches, to_channels
-
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 4:
-        raise ValueError(f"classifier_probabilities: expected NHWC images, got {images.shape}.")
-    images = np.asarray(to_channels(images, classifier.input_shape[-1]))
-    logits = predict_in_batches(lambda x: classifier(x, training=False), images, batch_size)
+    logits = _inference(classifier, images, batch_size, "classifier_probabilities")
     logits = logits - logits.max(axis=1, keepdims=True)
     p = np.exp(logits)
     return p / p.sum(axis=1, keepdims=True)
