@@ -37,14 +37,15 @@ def test_chapter_6_runs(tmp_path, data_dir):
     assert "|D - D*| averaged over the samples' density" in text
     assert "generator runs ahead: modes covered at the end" in text
     assert "FD-MNIST of the real training digits against the test digits" in text
+    assert "FD-MNIST grows monotonically with the level:" in text
     assert "Wall time of this notebook" in text
     tables = _markdown(out)
     for heading in ("d loss / d logit", "Spearman(D loss, FD-MNIST)", "IS analogue (max 10)",
-                    "energy above 3/4 Nyquist"):
+                    "energy above 3/4 Nyquist", "disturbance test: FD-MNIST at level 0"):
         assert heading in tables, heading
     for name in ("results.json", "generator_losses.png", "optimal_discriminator.png",
                  "ring_samples.png", "dcgan_samples.png", "latent_walk.png",
-                 "class_histogram.png", "fd_vs_d_loss.png", "spectra.png",
+                 "class_histogram.png", "fd_vs_d_loss.png", "spectra.png", "disturbance_test.png",
                  "log_dcgan_transpose.csv", "log_dcgan_resize.csv"):
         assert (tmp_path / "out" / name).exists(), name
 

@@ -18,6 +18,8 @@ classifier's verdict.
   inside the fake manifold), Kynkaanniemi et al. 2019.
 * :func:`inception_features` - Inception-v3 ImageNet features (real FID/KID) where the weights
   can be downloaded (Colab); a clear error otherwise.
+* :func:`disturb` - noise, blur and occlusion of real images (Heusel et al. 2017's disturbance
+  test: a sound distance grows monotonically with the disturbance).
 * :func:`domain_verdict` - the share of images a two-domain classifier reads as a given domain
   (the realism test of a translation: does ``G_XY(x)`` pass for a real ``y``?).
 
@@ -34,6 +36,7 @@ __all__ = [
     "class_histogram",
     "classifier_features",
     "classifier_probabilities",
+    "disturb",
     "domain_verdict",
     "feature_distances",
     "feature_statistics",
@@ -276,3 +279,46 @@ def inception_features(images, batch_size: int = 32) -> np.ndarray:
         x = keras.ops.image.resize(x, (299, 299), interpolation="bilinear")
         out.append(np.asarray(net(x, training=False)))
     return np.concatenate(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# the disturbance test: a sound distance grows as real images are disturbed more
+# ---------------------------------------------------------------------------------------------
+
+#: Disturbances of Heusel et al. 2017's test and what their ``level`` means.
+DISTURBANCES = {
+    "noise": "standard deviation of added Gaussian noise (images in [-1, 1]; clipped)",
+    "blur": "standard deviation in pixels of a Gaussian blur over height and width",
+    "occlusion": "side of a black square (value -1) at a random place, as a fraction of the side",
+}
+
+
+def disturb(images, kind: str, level: float, seed: int = 0) -> np.ndarray:
+    """Disturbed copies of NHWC float images in [-1, 1] (Heusel et al. 2017's disturbance test):
+    ``kind`` one of :data:`DISTURBANCES` with the ``level`` described there (0 = unchanged).
+    Returns float32 ``(N, H, W, C)`` in [-1, 1]; ``seed`` fixes the noise and the squares."""
+    from scipy import ndimage
+
+    x = np.asarray(images, np.float32)
+    if x.ndim != 4:
+        raise ValueError(f"disturb: expected NHWC images, got shape {x.shape}.")
+    if kind not in DISTURBANCES:
+        raise ValueError(f"disturb: kind must be one of {sorted(DISTURBANCES)}, got {kind!r}.")
+    if not np.isfinite(level) or level < 0 or (kind == "occlusion" and level > 1):
+        raise ValueError(f"disturb: level must be >= 0 (and <= 1 for occlusion), got {level}.")
+    rng = np.random.default_rng(seed)
+    if level == 0:
+        return x.copy()
+    if kind == "noise":
+        out = x + rng.normal(scale=level, size=x.shape)
+    elif kind == "blur":
+        out = ndimage.gaussian_filter(x, sigma=(0, level, level, 0), mode="nearest")
+    else:
+        n, h, w, _ = x.shape
+        side = max(1, round(level * min(h, w)))
+        top = rng.integers(0, h - side + 1, size=n)
+        left = rng.integers(0, w - side + 1, size=n)
+        out = x.copy()
+        for i in range(n):
+            out[i, top[i]:top[i] + side, left[i]:left[i] + side] = -1.0
+    return np.clip(out, -1.0, 1.0).astype(np.float32)
