@@ -122,6 +122,37 @@ def test_inception_features_checks_its_input():
         sq.inception_features(np.zeros((2, 32, 32)))
 
 
+def test_inception_network_offline_error_names_the_fix(monkeypatch):
+    import keras
+
+    def no_download(**kwargs):
+        raise OSError("URL fetch failure")
+
+    monkeypatch.setattr(keras.applications, "InceptionV3", no_download)
+    with pytest.raises(RuntimeError, match="classifier_features"):
+        sq.inception_network()
+
+
+@pytest.mark.slow
+def test_inception_pipeline_on_random_weights():
+    """The FID/KID pipeline offline (random Inception weights, so not FID): gray and colour
+    32x32 images become (N, 2048) features; one set against itself gives FID and KID ~0 next to
+    the distance to a different set."""
+    net = sq.inception_network(weights=None)
+    rng = np.random.default_rng(0)
+    gray = rng.uniform(-1, 1, (6, 32, 32, 1)).astype("float32")
+    colour = rng.uniform(-1, 1, (6, 32, 32, 3)).astype("float32")
+    f = sq.inception_features(gray, batch_size=4, network=net)
+    assert f.shape == (6, 2048) and np.all(np.isfinite(f))
+    assert np.allclose(f, sq.inception_features(np.repeat(gray, 3, axis=-1), network=net),
+                       atol=1e-4)  # gray is repeated to RGB
+    same = sq.inception_distances(colour, colour, network=net)
+    other = sq.inception_distances(colour, np.full_like(colour, 0.9), network=net)
+    # random weights give tiny features (~1e-4), so compare the two distances with each other
+    assert other["fid"] > 0 and abs(same["fid"]) < 1e-3 * other["fid"]
+    assert other["kid"] > 0 and abs(same["kid"]) < 1e-2 * other["kid"]
+
+
 def test_disturb_levels_and_input_checks():
     x = np.linspace(-1, 1, 2 * 8 * 8 * 1, dtype="float32").reshape(2, 8, 8, 1)
     for kind in sq.DISTURBANCES:

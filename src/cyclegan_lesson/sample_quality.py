@@ -42,7 +42,9 @@ __all__ = [
     "feature_statistics",
     "frechet_distance",
     "frechet_distance_of_features",
+    "inception_distances",
     "inception_features",
+    "inception_network",
     "inception_score_like",
     "kernel_distance",
     "mode_coverage",
@@ -250,12 +252,31 @@ def precision_recall_knn(real_features, fake_features, k: int = 3) -> dict:
     return {"precision": precision, "recall": recall}
 
 
-def inception_features(images, batch_size: int = 32) -> np.ndarray:
+def inception_network(weights: str | None = "imagenet"):
+    """Inception-v3 without its top, global-average pooled: ``(N, 299, 299, 3)`` in [-1, 1] ->
+    ``(N, 2048)``, the network FID and KID use. ``weights="imagenet"`` downloads the ImageNet
+    weights on first use (Colab) and raises ``RuntimeError`` where they cannot be had;
+    ``weights=None`` gives random weights (only to exercise the pipeline offline: distances on
+    random features are not FID)."""
+    import keras
+
+    try:
+        return keras.applications.InceptionV3(weights=weights, include_top=False, pooling="avg",
+                                              input_shape=(299, 299, 3))
+    except Exception as exc:
+        raise RuntimeError(
+            "inception_network: the Inception-v3 ImageNet weights could not be loaded "
+            f"({type(exc).__name__}: {exc}). They are downloaded on first use where the internet "
+            "is reachable (Colab); offline, use classifier_features (FD-MNIST etc.), which is "
+            "not comparable with published FIDs.") from exc
+
+
+def inception_features(images, batch_size: int = 32, network=None) -> np.ndarray:
     """``(N, 2048)`` Inception-v3 ImageNet pool features (the FID/KID features) of NHWC images in
     [-1, 1] (gray repeated to RGB, resized to 299x299 bilinearly; Inception's own input range is
-    [-1, 1]). Needs the ImageNet weights (downloaded by Keras on first use, e.g. on Colab);
-    raises ``RuntimeError`` when they cannot be had: on offline machines use the course
-    features (:func:`classifier_features`, FD-MNIST), which are not comparable with FID."""
+    [-1, 1]). ``network`` defaults to :func:`inception_network` with the ImageNet weights
+    (downloaded by Keras on first use, e.g. on Colab; ``RuntimeError`` offline: there use the
+    course features, :func:`classifier_features`, which are not comparable with FID)."""
     import keras
 
     from .metrics import to_channels
@@ -264,21 +285,23 @@ def inception_features(images, batch_size: int = 32) -> np.ndarray:
     if images.ndim != 4 or images.shape[-1] not in (1, 3):
         raise ValueError(f"inception_features: expected NHWC images with 1 or 3 channels, got "
                          f"{images.shape}.")
-    try:
-        net = keras.applications.InceptionV3(weights="imagenet", include_top=False,
-                                             pooling="avg", input_shape=(299, 299, 3))
-    except Exception as exc:
-        raise RuntimeError(
-            "inception_features: the Inception-v3 ImageNet weights could not be loaded "
-            f"({type(exc).__name__}: {exc}). They are downloaded on first use where the internet "
-            "is reachable (Colab); offline, use classifier_features (FD-MNIST etc.), which is "
-            "not comparable with published FIDs.") from exc
+    net = inception_network() if network is None else network
     out = []
     for i in range(0, len(images), batch_size):
         x = np.asarray(to_channels(images[i:i + batch_size], 3))
         x = keras.ops.image.resize(x, (299, 299), interpolation="bilinear")
         out.append(np.asarray(net(x, training=False)))
     return np.concatenate(out)
+
+
+def inception_distances(images, reference, batch_size: int = 32, network=None) -> dict:
+    """``{"fid": ..., "kid": ...}``: FID (Heusel et al. 2017) and unbiased KID (Binkowski et al.
+    2018) between ``images`` and ``reference`` (NHWC in [-1, 1]) on :func:`inception_features`.
+    Published FIDs use 50,000 samples; FID is biased upwards at small n, KID is not."""
+    net = inception_network() if network is None else network
+    f_img = inception_features(images, batch_size, net)
+    f_ref = inception_features(reference, batch_size, net)
+    return {"fid": frechet_distance_of_features(f_img, f_ref), "kid": kernel_distance(f_img, f_ref)}
 
 
 # ---------------------------------------------------------------------------------------------
