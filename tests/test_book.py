@@ -186,6 +186,7 @@ def test_try_it_page_translates_in_the_browser(built_book, data_dir):
     built book's ONNX files; a 7 drawn with pointer events is translated and read; without
     WebAssembly the page says so. Screenshot and timings go to _build/screenshots/."""
     import base64
+    import itertools
     import json
     import time
 
@@ -220,6 +221,7 @@ def test_try_it_page_translates_in_the_browser(built_book, data_dir):
         page.evaluate("() => TryIt.ready")
         facts["load_to_ready_s"] = round(time.perf_counter() - started, 2)
         facts["models_load_ms"] = round(page.evaluate("TryIt.loadMs"))
+        facts["models_load_stages_ms"] = page.evaluate("TryIt.loadStages")
         assert page.get_attribute("#tryit", "data-state") == "ready"
         assert "Ready" in page.inner_text("#tryit-status")
 
@@ -272,7 +274,7 @@ def test_try_it_page_translates_in_the_browser(built_book, data_dir):
         before = int(page.get_attribute("#tryit", "data-results"))
         page.mouse.move(*at(SEVEN[0]))
         page.mouse.down()
-        for a, b in zip(SEVEN[:-1], SEVEN[1:]):
+        for a, b in itertools.pairwise(SEVEN):
             for t in (0.25, 0.5, 0.75, 1.0):
                 page.mouse.move(*at((a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]))))
         page.mouse.up()

@@ -15,9 +15,8 @@ import numpy as np
 import pytest
 
 import cyclegan_lesson  # noqa: F401
-from cyclegan_lesson import onnx_export, pretrained
-
 from conftest import run_cli
+from cyclegan_lesson import onnx_export, pretrained
 
 ROOT = Path(__file__).resolve().parents[1]
 #: |Keras - onnxruntime| allowed on real test images (float32 rounding, op order)

@@ -75,19 +75,31 @@
 
   async function load() {
     const started = performance.now();
+    const stages = {};
+    let t = started;
+    const lap = (name) => {
+      const now = performance.now();
+      stages[name] = Math.round(now - t);
+      t = now;
+    };
     const ort = window.ort;
     ort.env.wasm.numThreads = 1; // threads need cross-origin isolation, absent on file:// pages
     ort.env.wasm.proxy = false;
     ort.env.wasm.wasmBinary = (await unpack(ASSETS.ortWasm.gzipBase64)).buffer;
     const glue = URL.createObjectURL(new Blob([ASSETS.ortGlue], { type: "text/javascript" }));
     ort.env.wasm.wasmPaths = { mjs: glue };
+    lap("unpack_runtime");
     const loaded = {};
     for (const [name, model] of Object.entries(ASSETS.models)) {
-      loaded[name] = await ort.InferenceSession.create(await unpack(model.gzipBase64), {
+      const bytes = await unpack(model.gzipBase64);
+      lap("unpack_" + name);
+      loaded[name] = await ort.InferenceSession.create(bytes, {
         executionProviders: ["wasm"], graphOptimizationLevel: "all",
       });
+      lap("session_" + name); // the first one also compiles and starts the WebAssembly runtime
     }
     sessions = loaded;
+    window.TryIt.loadStages = stages;
     return performance.now() - started;
   }
 

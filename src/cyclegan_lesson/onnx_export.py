@@ -28,8 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["export_onnx", "run_onnx", "compare", "check_images", "export_and_check",
-           "domain_of_input"]
+__all__ = [
+    "check_images",
+    "compare",
+    "domain_of_input",
+    "export_and_check",
+    "export_onnx",
+    "run_onnx",
+]
 
 #: Input shape (H, W, C) of a model -> the domain whose test images check it.
 _DOMAINS_BY_SHAPE = {(32, 32, 1): ("mnist", 32), (28, 28, 1): ("mnist", 28),
