@@ -200,6 +200,12 @@ def test_try_it_page_translates_in_the_browser(built_book, data_dir):
     returncode, log, html = built_book
     assert returncode == 0, log
     onnx_dir = html / "_static" / "tryit" / "onnx"
+    # the page links into chapter 13's discussion: those anchors exist
+    chapter13 = (html / "notebooks" / "13_mnist_svhn.html").read_text()
+    try_it_html = (html / "book" / "try_it.html").read_text()
+    for anchor in ("where-the-digits-flip", "where-the-cycle-hides-what-it-cannot-carry"):
+        assert f"13_mnist_svhn.html#{anchor}" in try_it_html
+        assert f'id="{anchor}"' in chapter13, f"chapter 13 has no section #{anchor}"
     shots = ROOT / "_build" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     page_bytes = sum((html / "_static" / f).stat().st_size for f in (
