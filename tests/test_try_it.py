@@ -103,12 +103,16 @@ def test_cli_export_onnx(tmp_path, data_dir):
     assert report["onnx_bytes"] == out.stat().st_size
 
 
-def test_cli_export_onnx_bad_input(tmp_path):
-    proc = run_cli("export-onnx", "--model", tmp_path / "none.keras", "--out", tmp_path / "x.onnx")
-    assert proc.returncode == 2 and "no such model file" in proc.stderr
-    assert "Traceback" not in proc.stderr
-    proc = run_cli("export-onnx", "--model", "m.keras", "--out", tmp_path / "x.txt")
-    assert proc.returncode == 2 and "should name a .onnx file" in proc.stderr
+def test_cli_export_onnx_bad_input(tmp_path, capsys):
+    """One-line errors and exit code 2 (in-process: the same main() as `python -m`)."""
+    from cyclegan_lesson import cli
+
+    code = cli.main(["export-onnx", "--model", str(tmp_path / "none.keras"),
+                     "--out", str(tmp_path / "x.onnx"), "--check-images", "0"])
+    err = capsys.readouterr().err
+    assert code == 2 and "no such model file" in err and len(err.strip().splitlines()) == 1
+    code = cli.main(["export-onnx", "--model", "m.keras", "--out", str(tmp_path / "x.txt")])
+    assert code == 2 and "should name a .onnx file" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------------- the build step
