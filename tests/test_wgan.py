@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import math
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import cyclegan_lesson  # noqa: F401
-import keras
 from cyclegan_lesson import gan, wgan
 from cyclegan_lesson import losses as L
 
@@ -35,8 +35,8 @@ def test_optimal_critic_of_two_point_masses_gives_w1():
     # P_0 = delta_0, P_theta = delta_theta on the line: f(x) = -sign(theta) x is 1-Lipschitz and
     # E_{P_0} f - E_{P_theta} f = |theta| = W1, so the critic loss there is -|theta|
     for theta in (0.5, -2.0):
-        f = lambda x: -math.copysign(1.0, theta) * x  # noqa: E731
-        loss = L.wgan_critic_loss(real_scores=[f(0.0)], fake_scores=[f(theta)])
+        sign = math.copysign(1.0, theta)
+        loss = L.wgan_critic_loss(real_scores=[-sign * 0.0], fake_scores=[-sign * theta])
         assert _f(loss) == pytest.approx(-abs(theta))
         assert wgan.parallel_lines_distances(theta)["w1"] == pytest.approx(abs(theta))
 

@@ -43,9 +43,17 @@ from . import gan
 from .losses import gradient_penalty, wgan_critic_loss, wgan_generator_loss
 
 __all__ = [
-    "parallel_lines", "parallel_lines_distances", "earth_movers_distance",
-    "histogram_jensen_shannon", "fit_critic", "WGAN", "train_wgan", "clipping_optimizer",
-    "gp_optimizer", "critic_weights", "weight_pile_up",
+    "WGAN",
+    "clipping_optimizer",
+    "critic_weights",
+    "earth_movers_distance",
+    "fit_critic",
+    "gp_optimizer",
+    "histogram_jensen_shannon",
+    "parallel_lines",
+    "parallel_lines_distances",
+    "train_wgan",
+    "weight_pile_up",
 ]
 
 
@@ -294,6 +302,7 @@ def train_wgan(model: WGAN, x_train, *, steps: int, batch_size: int = 64, chunk:
     are those of :func:`cyclegan_lesson.gan.train_gan` (one entry per ``chunk`` generator
     steps)."""
     if not isinstance(model, WGAN):
-        raise ValueError(f"train_wgan: expected a WGAN, got {type(model).__name__}.")
+        raise ValueError(  # noqa: TRY004 - the course raises ValueError for bad arguments
+            f"train_wgan: expected a WGAN, got {type(model).__name__}.")
     return gan.train_gan(model, x_train, steps=steps, batch_size=int(batch_size) * model.n_critic,
                          chunk=chunk, on_chunk=on_chunk, log_path=log_path, seed=seed)
