@@ -261,12 +261,20 @@ def build_dcgan_generator(latent_dim: int = 64, *, filters: int = 64, upsample: 
 
 
 def build_dcgan_discriminator(*, filters: int = 64, image_shape=(32, 32, 1),
+                              normalization: str | None = "batch",
                               name: str = "dcgan_discriminator") -> keras.Model:
     """DCGAN discriminator ``images (N, 32, 32, C) -> logit (N, 1)``: three strided 5x5
     convolutions (16, 8, 4 pixels; f, 2f, 4f channels) with LeakyReLU(0.2), batch norm after the
     first, no pooling and no dense hidden layer; the last feature map is flattened into one
-    logit."""
+    logit.
+
+    ``normalization``: ``"batch"`` (DCGAN), or for a WGAN-GP critic (chapter 7) ``"layer"``
+    (layer norm over each sample's feature map) or ``None``: the gradient penalty is taken per
+    sample, which batch norm's coupling of the samples in a batch would break."""
     _check_positive(filters=filters)
+    if normalization not in ("batch", "layer", None):
+        raise ValueError(f"normalization must be 'batch', 'layer' or None, got "
+                         f"{normalization!r}.")
     if len(image_shape) != 3 or image_shape[0] % 8 or image_shape[1] % 8:
         raise ValueError(f"image_shape must be (H, W, C) with H, W multiples of 8, got "
                          f"{image_shape}.")
@@ -274,10 +282,12 @@ def build_dcgan_discriminator(*, filters: int = 64, image_shape=(32, 32, 1),
     x = keras.Input(tuple(image_shape), name="image")
     h = x
     for i, channels in enumerate((f, 2 * f, 4 * f)):
-        h = layers.Conv2D(channels, 5, strides=2, padding="same", use_bias=False,
+        h = layers.Conv2D(channels, 5, strides=2, padding="same", use_bias=normalization is None,
                           name=f"conv_{i}")(h)
-        if i > 0:
+        if i > 0 and normalization == "batch":
             h = layers.BatchNormalization(name=f"bn_{i}")(h)
+        elif i > 0 and normalization == "layer":
+            h = layers.LayerNormalization(axis=(1, 2, 3), name=f"ln_{i}")(h)
         h = layers.LeakyReLU(0.2, name=f"lrelu_{i}")(h)
     logit = layers.Dense(1, name="logit")(layers.Flatten(name="flatten")(h))
     return keras.Model(x, logit, name=name)

@@ -36,6 +36,7 @@ __all__ = [
     "wgan_critic_loss",
     "wgan_generator_loss",
     "gradient_penalty",
+    "critic_gradient_norms",
 ]
 
 #: Adversarial loss modes accepted by :func:`adversarial_loss` and friends.
@@ -263,35 +264,56 @@ def generator_total_loss(
 
 
 def wgan_critic_loss(real_scores, fake_scores):
-    """Wasserstein critic loss ``mean(C(fake)) - mean(C(real))`` (Arjovsky et al. 2017)."""
+    """Wasserstein critic loss ``mean(C(fake)) - mean(C(real))`` (Arjovsky et al. 2017).
+
+    The critic ``C`` returns unbounded scores (no sigmoid) of any shape, e.g. ``(N, 1)``; it
+    *minimizes* this loss, so ``-wgan_critic_loss`` = ``mean C(real) - mean C(fake)`` is its
+    estimate of the Wasserstein-1 distance (up to the Lipschitz constant ``K``) when ``C`` is
+    K-Lipschitz (Kantorovich-Rubinstein duality)."""
     return ops.mean(_tensor(fake_scores)) - ops.mean(_tensor(real_scores))
 
 
 def wgan_generator_loss(fake_scores):
-    """Wasserstein generator loss ``-mean(C(G(z)))``."""
+    """Wasserstein generator loss ``-mean(C(G(z)))``: the only term of ``W`` that depends on
+    ``G``'s parameters."""
     return -ops.mean(_tensor(fake_scores))
 
 
-def gradient_penalty(critic, real, fake, *, alpha=None, seed=None):
-    """WGAN-GP penalty ``mean((||grad_x C(x_hat)||_2 - 1)^2)`` (Gulrajani et al. 2017).
-
-    ``x_hat = alpha * real + (1 - alpha) * fake`` with one ``alpha ~ U(0, 1)`` per sample (or the
-    given ``alpha`` of shape ``(N,)``). ``critic``: a callable (Keras model) from NHWC images to
-    scores. The norm is over all of a sample's pixels and channels. The gradient needs the
-    backend's autodiff: TensorFlow (``GradientTape``) and JAX (``jax.grad``) are supported.
-    Multiply by lambda (10 in the paper) yourself.
-    """
-    import keras
-
+def _interpolates(real, fake, alpha, seed):
     real, fake = _tensor(real), _tensor(fake)
     if tuple(real.shape) != tuple(fake.shape):
         raise ValueError(f"gradient_penalty: real and fake differ in shape: "
-                         f"{tuple(real.shape)} vs {tuple(fake.shape)}.")
+                         f"{tuple(real.shape)} vs {tuple(fake.shape)}; pass two batches of one "
+                         "shape (N, ...).")
+    if len(real.shape) < 2:
+        raise ValueError(f"gradient_penalty: expected batches (N, ...) with at least one "
+                         f"feature axis, got shape {tuple(real.shape)}.")
+    import keras
+
     n = ops.shape(real)[0]
     if alpha is None:
         alpha = keras.random.uniform((n,), dtype=real.dtype, seed=seed)
-    alpha = ops.reshape(ops.cast(ops.convert_to_tensor(alpha), real.dtype), (-1, 1, 1, 1))
-    x_hat = alpha * real + (1.0 - alpha) * fake
+    alpha = ops.cast(ops.convert_to_tensor(alpha), real.dtype)
+    if len(alpha.shape) != 1:
+        raise ValueError(f"gradient_penalty: alpha must be one number per sample, shape (N,), "
+                         f"got {tuple(alpha.shape)}.")
+    alpha = ops.reshape(alpha, (-1,) + (1,) * (len(real.shape) - 1))  # broadcast per sample
+    return alpha * real + (1.0 - alpha) * fake
+
+
+def critic_gradient_norms(critic, real, fake, *, alpha=None, seed=None, eps: float = 1e-12):
+    """Per-sample norms ``||grad_x C(x_hat)||_2`` ``(N,)`` at the interpolates
+    ``x_hat = alpha * real + (1 - alpha) * fake``, one ``alpha ~ U(0, 1)`` per sample (or the
+    given ``alpha`` of shape ``(N,)``).
+
+    ``real``, ``fake``: batches of one shape ``(N, ...)`` (NHWC images in [-1, 1], or toy points
+    ``(N, d)``); the norm is over all non-batch axes. ``critic``: a callable (Keras model) from
+    such a batch to scores. The norm is ``sqrt(sum g^2 + eps)``: with ``eps`` inside the root a
+    zero gradient gives a finite norm and a finite derivative (``sqrt`` has an infinite slope at
+    0). Differentiable with respect to the critic's weights (TensorFlow ``GradientTape`` inside
+    an outer tape, or JAX)."""
+    x_hat = _interpolates(real, fake, alpha, seed)
+    import keras
 
     backend = keras.backend.backend()
     if backend == "tensorflow":
@@ -300,12 +322,26 @@ def gradient_penalty(critic, real, fake, *, alpha=None, seed=None):
         with tf.GradientTape() as tape:
             tape.watch(x_hat)
             scores = critic(x_hat, training=True)
-        grads = tape.gradient(scores, x_hat)
+        grads = tape.gradient(scores, x_hat)      # d sum(scores) / d x_hat: per sample
     elif backend == "jax":
         import jax
 
         grads = jax.grad(lambda x: ops.sum(critic(x, training=True)))(x_hat)
     else:
         raise NotImplementedError(f"gradient_penalty: backend {backend!r} is not supported.")
-    norms = ops.sqrt(ops.sum(ops.square(grads), axis=[1, 2, 3]) + 1e-12)
-    return ops.mean(ops.square(norms - 1.0))
+    axes = list(range(1, len(grads.shape)))
+    return ops.sqrt(ops.sum(ops.square(grads), axis=axes) + eps)
+
+
+def gradient_penalty(critic, real, fake, *, alpha=None, seed=None, return_norms: bool = False):
+    """WGAN-GP penalty ``mean((||grad_x C(x_hat)||_2 - 1)^2)`` (Gulrajani et al. 2017).
+
+    ``x_hat = alpha * real + (1 - alpha) * fake`` with one ``alpha ~ U(0, 1)`` per sample (or the
+    given ``alpha`` of shape ``(N,)``); the per-sample norms are :func:`critic_gradient_norms`
+    (over all non-batch axes, finite at a zero gradient). ``real``, ``fake``: ``(N, ...)`` of one
+    shape. Multiply by lambda (10 in the paper) yourself. ``return_norms=True`` returns
+    ``(penalty, norms)`` with the ``(N,)`` norms.
+    """
+    norms = critic_gradient_norms(critic, real, fake, alpha=alpha, seed=seed)
+    penalty = ops.mean(ops.square(norms - 1.0))
+    return (penalty, norms) if return_norms else penalty
