@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import cyclegan_lesson  # noqa: F401  (quiet TensorFlow import first)
-from cyclegan_lesson import classifiers, colour_metrics as cm, data, losses, metrics
+from cyclegan_lesson import classifiers, data, losses, metrics
+from cyclegan_lesson import colour_metrics as cm
 
 
 def _rgb(r, g, b, size=4):
@@ -200,3 +201,30 @@ def test_gray2color_report_scores_truth_perfectly_and_gray_with_no_colour():
     assert rows["gray"]["luma_corr"]["mean"] == pytest.approx(1.0, abs=1e-5)
     assert rows["inverted"]["luma_corr_negative"] == 1.0
     assert rows["inverted"]["psnr"] < rows["gray"]["psnr"]
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+def test_evaluate_gray2color_prints_the_table_as_json(data_dir):
+    import json
+
+    from conftest import ROOT, run_cli
+
+    result = run_cli("evaluate", "--task", "gray2color", "--models", ROOT / "models" / "gray2color",
+                     "--data-dir", data_dir, "--limit", "100")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    rows = report["rows"]
+    assert report["n"] == 100 and list(rows) == ["gray", "G_AB", "truth"]
+    assert rows["gray"]["classifiers"]["cifar10_chroma"]["accuracy"] < 0.25  # chance on gray
+    assert rows["truth"]["classifiers"]["cifar10_chroma"]["accuracy"] > 0.3
+    assert rows["G_AB"]["luma_corr"]["mean"] > 0.9  # the shipped generator keeps the brightness
+
+
+def test_train_refuses_luma_consistency_for_other_tasks(tmp_path):
+    from conftest import run_cli
+
+    result = run_cli("train", "--task", "mnist2svhn", "--out", tmp_path / "run",
+                     "--lambda-luma", "1", "--epochs", "1", "--steps-per-epoch", "1")
+    assert result.returncode == 2
+    assert "gray2color task only" in result.stderr

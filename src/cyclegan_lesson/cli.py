@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lambda-luma", type=_float(0.0), default=0.0,
                    help="weight of the luma-consistency terms |lum(G_AB(a)) - a| + "
                         "|G_BA(b) - lum(b)| (gray2color only; default 0 = off)")
+    t.add_argument("--luma-every", type=_int(0), default=100,
+                   help="gray2color: write the luma correlation of 256 colourized test images "
+                        "to luma.csv every N steps (0: off)")
     t.add_argument("--adversarial", choices=("lsgan", "bce"), default="lsgan",
                    help="adversarial loss: least squares (paper) or binary cross-entropy")
     t.add_argument("--pool-size", type=_int(0), default=50,
@@ -390,7 +393,7 @@ def _cmd_train(args) -> int:
         lambda_semantic=args.lambda_semantic, lambda_identity_x=args.lambda_identity_x,
         semantic_classifiers=(args.classifier_a, args.classifier_b),
         semantic_labels=args.semantic_labels,
-        lambda_adv=args.lambda_adv, lambda_luma=args.lambda_luma,
+        lambda_adv=args.lambda_adv, lambda_luma=args.lambda_luma, luma_every=args.luma_every,
     )
     out = Path(run.out_dir)
     print(f"trained {run.steps} steps"

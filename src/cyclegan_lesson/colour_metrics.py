@@ -181,7 +181,7 @@ def classifier_accuracies(classifiers: dict, images, labels, batch_size: int = 2
         ev = evaluate_classifier(model, cifar_classifier_input(images, kind), labels, batch_size)
         out[kind] = {"accuracy": ev["accuracy"],
                      "ci95": list(binomial_interval(ev["accuracy"], len(labels))),
-                     "per_class": ev["per_class_accuracy"], "n": int(len(labels))}
+                     "per_class": ev["per_class_accuracy"], "n": len(labels)}
     return out
 
 
@@ -253,4 +253,4 @@ def gray2color_report(
         if classifiers:
             row["classifiers"] = classifier_accuracies(classifiers, out, labels, batch_size)
         rows[name] = row
-    return {"n": int(len(gray)), "rows": rows}
+    return {"n": len(gray), "rows": rows}
