@@ -487,7 +487,10 @@ def train_paired(
     options = dict(task="gray2color", paired=True, steps=epochs * epoch_steps,
                    batch_size=batch_size, generator=generator, ngf=ngf, lr=lr, seed=seed,
                    loss="L1 (mean absolute error) to the true colours")
-    holder = _GeneratorOnly(g_ab, int(np.asarray(g_ab.optimizer.iterations)))
+    # Export the weights without the optimizer state (a third of the file otherwise).
+    exported = keras.models.clone_model(g_ab)
+    exported.set_weights(g_ab.get_weights())
+    holder = _GeneratorOnly(exported, int(np.asarray(g_ab.optimizer.iterations)))
     cyclegan.save_generators(holder, out, domain_a="cifar10_gray", domain_b="cifar10_color",
                              extra=options, which=("G_AB",))
     return TrainingRun(model=g_ab, history={k: list(map(float, v))
