@@ -36,7 +36,7 @@ import numpy as np
 
 from . import plotting
 
-__all__ = ["SampleMonitor", "TrainingCheckpoint", "NonFiniteGuard", "NonFiniteError",
+__all__ = ["SampleMonitor", "LumaMonitor", "TrainingCheckpoint", "NonFiniteGuard", "NonFiniteError",
            "first_non_finite_weight", "history_logger", "latest_checkpoint"]
 
 CHECKPOINT_SUBDIR = "checkpoints"
@@ -108,6 +108,59 @@ class SampleMonitor(keras.callbacks.Callback):
         last = self.params and epoch + 1 == self.params.get("epochs")
         if (epoch + 1) % self.every == 0 or last:
             self.write(epoch + 1)
+
+
+class LumaMonitor(keras.callbacks.Callback):
+    """Every ``every`` training steps, colourize fixed gray test images with ``G_AB`` and append
+    the luma correlation (:func:`cyclegan_lesson.colour_metrics.luma_correlation`: mean, median
+    and the share of images below 0) and the mean colourfulness to ``<directory>/<filename>``
+    (CSV: ``step, luma_corr_mean, luma_corr_median, inverted_share, colourfulness``). It shows
+    when, during training, a gray -> colour generator starts to keep or to invert the brightness.
+
+    Args:
+        gray: ``(N, H, W, 1)`` gray images in [-1, 1] (e.g. 256 test images).
+        directory: output folder (created). every: steps between measurements (also at step 0
+            of a fresh run). filename: the CSV file's name.
+    """
+
+    COLUMNS = ("step", "luma_corr_mean", "luma_corr_median", "inverted_share", "colourfulness")
+
+    def __init__(self, gray, directory, *, every: int = 100, filename: str = "luma.csv"):
+        super().__init__()
+        self.gray = np.asarray(gray, dtype=np.float32)
+        if self.gray.ndim != 4 or self.gray.shape[-1] != 1 or len(self.gray) == 0:
+            raise ValueError(f"LumaMonitor: gray must be a non-empty (N, H, W, 1) batch, got "
+                             f"shape {self.gray.shape}.")
+        if int(every) < 1:
+            raise ValueError(f"LumaMonitor: every must be >= 1, got {every}.")
+        self.every = int(every)
+        self.path = Path(directory) / filename
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def measure(self, step: int) -> dict:
+        from .colour_metrics import colourfulness, luma_correlation
+
+        out = np.asarray(self.model.G_AB(self.gray, training=False), np.float32)
+        r = luma_correlation(self.gray, out)
+        row = {"step": int(step), "luma_corr_mean": float(r.mean()),
+               "luma_corr_median": float(np.median(r)), "inverted_share": float(np.mean(r < 0)),
+               "colourfulness": float(colourfulness(out).mean())}
+        new = not self.path.is_file()
+        with open(self.path, "a") as f:
+            if new:
+                f.write(",".join(self.COLUMNS) + "\n")
+            f.write(",".join(f"{row[c]:.6g}" if c != "step" else str(row[c])
+                             for c in self.COLUMNS) + "\n")
+        return row
+
+    def on_train_begin(self, logs=None):
+        if self.model.step == 0 and not self.path.is_file():
+            self.measure(0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.model.step
+        if step % self.every == 0:
+            self.measure(step)
 
 
 class NonFiniteError(RuntimeError):

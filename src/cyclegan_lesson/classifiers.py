@@ -17,6 +17,13 @@ classifiers, frozen, drive the optional semantic-consistency loss
   trained classifiers committed under ``models/classifiers/``.
 * :func:`train_domain_classifier` trains the *realism judge*: MNIST (class 0) vs SVHN (class 1)
   on the luma of real images, to read translations (does ``G_XY(x)`` pass for an SVHN crop?).
+* :func:`train_cifar_classifier` trains the two CIFAR-10 object classifiers of the gray <-> colour
+  chapters on real colour images: ``"cifar10"`` reads RGB ``(N, 32, 32, 3)``, ``"cifar10_chroma"``
+  reads only the chroma ``(N, 32, 32, 2)`` (Cb, Cr of ITU-R 601:
+  :func:`cyclegan_lesson.colour_metrics.chroma`), so a gray image (Cb = Cr = 0) tells it nothing:
+  it is at chance on gray and rewards only colours that fit the object (Zhang et al. 2016's
+  semantic-interpretability test). :func:`cifar_classifier_input` converts RGB images for
+  either; :func:`load_cifar_classifier` loads the shipped ones.
 * ``python -m cyclegan_lesson.classifiers --out DIR [--data-dir DIR]``
   (:func:`main`) reproduces the shipped files and their JSON record.
 """
@@ -50,6 +57,11 @@ __all__ = [
     "load_classifier",
     "shipped_classifier_path",
     "load_shipped_classifier",
+    "CIFAR_KINDS",
+    "CIFAR_RECIPES",
+    "cifar_classifier_input",
+    "train_cifar_classifier",
+    "load_cifar_classifier",
     "main",
 ]
 
@@ -112,8 +124,8 @@ def digit_classifier(
         A ``keras.Model`` mapping ``(N, image_size, image_size, channels)`` float32 in [-1, 1]
         to ``(N, num_classes)`` logits (apply softmax for probabilities).
     """
-    if channels not in (1, 3):
-        raise ValueError(f"digit_classifier: channels must be 1 or 3, got {channels}.")
+    if channels not in (1, 2, 3):
+        raise ValueError(f"digit_classifier: channels must be 1, 2 (chroma) or 3, got {channels}.")
     if image_size < 8 or image_size % 8:
         raise ValueError(f"digit_classifier: image_size must be a multiple of 8, got {image_size}.")
     if width < 1:
@@ -397,6 +409,123 @@ def train_domain_classifier(data_dir=None, *, train_limit: int | None = None,
 
 
 # --------------------------------------------------------------------------------------------
+# CIFAR-10 object classifiers (the gray <-> colour chapters)
+
+#: The CIFAR-10 classifiers and their input channels: ``"cifar10"`` RGB, ``"cifar10_chroma"`` the
+#: two chroma channels Cb, Cr (no luma at all).
+CIFAR_KINDS = {"cifar10": 3, "cifar10_chroma": 2}
+
+#: Recipes of the shipped ``models/classifiers/{cifar10,cifar10_chroma}.keras`` (CPU-sized):
+#: the digit-classifier layout, random flips and shifts of up to 3 pixels.
+CIFAR_RECIPES = {
+    "cifar10": dict(width=24, epochs=6, batch_size=128, learning_rate=2e-3, seed=0),
+    "cifar10_chroma": dict(width=24, epochs=6, batch_size=128, learning_rate=2e-3, seed=0),
+}
+
+
+def cifar_classifier_input(images, kind: str) -> np.ndarray:
+    """What the ``kind`` classifier reads from RGB (or gray) images ``(N, 32, 32, 3 | 1)`` in
+    [-1, 1]: the RGB image itself for ``"cifar10"`` (gray is repeated in R, G, B) or its chroma
+    ``(N, 32, 32, 2)`` (Cb, Cr in [-1, 1]; zero for gray) for ``"cifar10_chroma"``."""
+    from .colour_metrics import chroma
+    from .metrics import to_channels
+
+    if kind not in CIFAR_KINDS:
+        raise ValueError(f"unknown CIFAR-10 classifier {kind!r}; expected one of "
+                         f"{sorted(CIFAR_KINDS)}.")
+    rgb = np.asarray(to_channels(np.asarray(images, np.float32), 3), np.float32)
+    return rgb if kind == "cifar10" else chroma(rgb)
+
+
+def _flip_shift(x: np.ndarray, rng: np.random.Generator, pad: int = 3) -> np.ndarray:
+    """Random horizontal flip and a random shift of up to ``pad`` pixels (mirrored edges) of each
+    image of ``(N, H, W, C)``; the same shape."""
+    n, h, w, _ = x.shape
+    x = np.where(rng.random(n)[:, None, None, None] < 0.5, x[:, :, ::-1], x)
+    padded = np.pad(x, [(0, 0), (pad, pad), (pad, pad), (0, 0)], mode="symmetric")
+    dy, dx = rng.integers(0, 2 * pad + 1, size=(2, n))
+    rows = dy[:, None] + np.arange(h)
+    cols = dx[:, None] + np.arange(w)
+    return padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
+
+
+def train_cifar_classifier(
+    kind: str,
+    data_dir=None,
+    *,
+    train_limit: int | None = None,
+    test_limit: int | None = None,
+    verbose: int = 0,
+    **overrides,
+) -> ClassifierResult:
+    """Train a CIFAR-10 classifier on real colour training images and measure it on the test
+    split.
+
+    Args:
+        kind: ``"cifar10"`` (RGB input ``(N, 32, 32, 3)``) or ``"cifar10_chroma"`` (chroma input
+            ``(N, 32, 32, 2)``: :func:`cifar_classifier_input`).
+        data_dir: the offline data folder (``None``: tfds).
+        train_limit, test_limit: use only the first images (smoke tests).
+        overrides: entries of :data:`CIFAR_RECIPES` to replace (``width``, ``epochs``, ...).
+
+    Returns:
+        a :class:`ClassifierResult` (``test_accuracy`` on the test split; the model maps its
+        input in [-1, 1] to ``(N, 10)`` logits).
+    """
+    from . import data
+
+    if kind not in CIFAR_KINDS:
+        raise ValueError(f"unknown CIFAR-10 classifier {kind!r}; expected one of "
+                         f"{sorted(CIFAR_KINDS)}.")
+    unknown = set(overrides) - set(CIFAR_RECIPES[kind])
+    if unknown:
+        raise ValueError(f"train_cifar_classifier: unknown recipe keys {sorted(unknown)}; "
+                         f"expected some of {sorted(CIFAR_RECIPES[kind])}.")
+    recipe = dict(CIFAR_RECIPES[kind], **overrides)
+    seed = int(recipe["seed"])
+    keras.utils.set_random_seed(seed)
+    start = time.perf_counter()
+    x_train, y_train = data.load_arrays("cifar10_color", "train", data_dir, limit=train_limit)
+    x_test, y_test = data.load_arrays("cifar10_color", "test", data_dir, limit=test_limit)
+    x_train = cifar_classifier_input(x_train, kind)
+    x_test = cifar_classifier_input(x_test, kind)
+    model = digit_classifier(CIFAR_KINDS[kind], width=recipe["width"], name=f"{kind}_classifier")
+    steps_per_epoch = math.ceil(len(x_train) / recipe["batch_size"])
+    _compile(model, recipe["learning_rate"], steps_per_epoch * recipe["epochs"])
+    rng = np.random.default_rng(seed)
+    train_acc = float("nan")
+    for _ in range(recipe["epochs"]):  # a fresh augmentation of the whole set every epoch
+        perm = rng.permutation(len(x_train))
+        xs = _flip_shift(x_train[perm], rng)
+        h = model.fit(xs, y_train[perm], batch_size=recipe["batch_size"], epochs=1,
+                      shuffle=False, verbose=verbose)
+        train_acc = float(h.history["accuracy"][-1])
+    ev = evaluate_classifier(model, x_test, y_test)
+    config = dict(recipe, train_images=int(len(x_train)), test_images=int(len(x_test)),
+                  optimizer="Adam + cosine decay", augmentation="flip, shift <= 3 px",
+                  input_shape=[32, 32, CIFAR_KINDS[kind]],
+                  input=("RGB in [-1, 1]" if kind == "cifar10"
+                         else "Cb, Cr (ITU-R 601) in [-1, 1]: colour_metrics.chroma"),
+                  output="logits (N, 10)")
+    return ClassifierResult(model=model, domain=kind, test_accuracy=ev["accuracy"],
+                            train_accuracy=train_acc, parameters=int(model.count_params()),
+                            wall_time_s=time.perf_counter() - start, config=config,
+                            per_class_accuracy=ev["per_class_accuracy"])
+
+
+def load_cifar_classifier(kind: str) -> keras.Model:
+    """Load the shipped ``models/classifiers/<kind>.keras`` (``"cifar10"`` or
+    ``"cifar10_chroma"``) through :func:`cyclegan_lesson.pretrained.path`; feed it
+    :func:`cifar_classifier_input` ``(images, kind)``."""
+    from . import pretrained
+
+    if kind not in CIFAR_KINDS:
+        raise ValueError(f"unknown CIFAR-10 classifier {kind!r}; expected one of "
+                         f"{sorted(CIFAR_KINDS)}.")
+    return load_classifier(pretrained.path(f"classifiers/{kind}.keras"))
+
+
+# --------------------------------------------------------------------------------------------
 # files
 
 
@@ -456,10 +585,12 @@ def main(argv=None) -> int:
                         help="offline data folder (default: ../shared/data if present, else tfds)")
     parser.add_argument("--domains", nargs="+", default=list(CLASSIFIER_DOMAINS),
                         choices=list(CLASSIFIER_DOMAINS), help="which classifiers to train")
-    parser.add_argument("--role", choices=["judge", "semantic", "domain"], default="judge",
+    parser.add_argument("--role", choices=["judge", "semantic", "domain", "cifar10"],
+                        default="judge",
                         help="judge: {domain}.keras (DEFAULT_RECIPES); semantic: "
                              "{domain}_semantic.keras (SEMANTIC_RECIPES); domain: the realism "
-                             "judge domain_mnist_svhn.keras (DOMAIN_RECIPE; --domains ignored)")
+                             "judge domain_mnist_svhn.keras (DOMAIN_RECIPE; --domains ignored); "
+                             "cifar10: cifar10.keras and cifar10_chroma.keras (CIFAR_RECIPES)")
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
@@ -480,6 +611,12 @@ def main(argv=None) -> int:
         with open(record_path, "w") as f:
             json.dump(record, f, indent=2)
 
+    if args.role == "cifar10":
+        for kind in CIFAR_KINDS:
+            save(train_cifar_classifier(kind, args.data_dir, verbose=2, **(
+                {} if args.epochs is None else {"epochs": args.epochs})), kind,
+                 ("test_accuracy", "per_class_test_accuracy", "parameters", "wall_time_s"))
+        return 0
     if args.role == "domain":
         save(train_domain_classifier(args.data_dir, **(
             {} if args.epochs is None else {"epochs": args.epochs})), "domain_mnist_svhn",

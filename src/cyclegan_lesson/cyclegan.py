@@ -40,6 +40,7 @@ __all__ = [
     "precision_scope",
     "CycleGAN",
     "LOSS_NAMES",
+    "LUMA_LOSS_NAMES",
     "build_cyclegan",
     "default_optimizer",
     "save_generators",
@@ -52,6 +53,8 @@ __all__ = [
 #: = lambda_idt lambda_B |b - G_AB(b)|, ...), their sum ``G_total``, and the halved
 #: discriminator losses ``D_A`` and ``D_B``.
 LOSS_NAMES = (*losses.GENERATOR_LOSS_TERMS, "G_total", "D_A", "D_B")
+#: The two extra terms reported when ``weights.lambda_luma > 0`` (gray <-> colour domains).
+LUMA_LOSS_NAMES = ("luma_ab", "luma_ba")
 
 
 def _tf():
@@ -425,6 +428,15 @@ class CycleGAN(keras.Model):
         self.pool_A.build((None, *a_out))
         self.pool_B.build((None, *b_out))
         self.trackers = [keras.metrics.Mean(name=n) for n in LOSS_NAMES]
+        self.use_luma = float(self.loss_weights.lambda_luma) > 0
+        if self.use_luma:
+            if a_out[-1] != 1 or b_out[-1] != 3:
+                raise ValueError(
+                    f"CycleGAN: the luma-consistency loss needs a gray domain A (1 channel) and "
+                    f"a colour domain B (3 channels), got {a_out[-1]} and {b_out[-1]}; use "
+                    "lambda_luma=0 for this pair of domains."
+                )
+            self.trackers += [keras.metrics.Mean(name=n) for n in LUMA_LOSS_NAMES]
         self.built = True
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -577,6 +589,13 @@ class CycleGAN(keras.Model):
             weights=self.loss_weights,
         )
         out = dict(terms)
+        if self.use_luma:
+            # Luma consistency: G_AB may only add chroma (lum(G_AB(a)) = a), and G_BA must
+            # return the luma of its input (G_BA(b) = lum(b)).
+            weight = float(self.loss_weights.lambda_luma)
+            out["luma_ab"] = weight * losses.luma_consistency_loss(real_a, passes["fake_b"])
+            out["luma_ba"] = weight * losses.luma_consistency_loss(passes["fake_a"], real_b)
+            total = total + out["luma_ab"] + out["luma_ba"]
         out["G_total"] = total
         return out
 
@@ -714,9 +733,11 @@ def save_generators(
     domain_a: str,
     domain_b: str,
     extra: Mapping | None = None,
+    which: tuple[str, ...] = ("G_AB", "G_BA"),
 ) -> dict:
     """Write ``G_AB.keras`` (A -> B), ``G_BA.keras`` (B -> A) and ``generators.json`` into
-    ``directory`` and return the metadata written.
+    ``directory`` and return the metadata written (``which``: only these generators, e.g.
+    ``("G_AB",)`` for a model that has no ``G_BA``).
 
     The JSON records the two domains, each generator's input/output image size and channels,
     the value range ``[-1, 1]``, parameter counts (``parameter_count``), training steps done,
@@ -727,7 +748,7 @@ def save_generators(
     """
     from .callbacks import NonFiniteError, first_non_finite_weight
 
-    for gen in (model.G_AB, model.G_BA):
+    for gen in (getattr(model, key) for key in which):
         bad = first_non_finite_weight(gen)
         if bad is not None:
             raise NonFiniteError(f"{gen.name}: weight {bad} is not finite; generators not "
@@ -744,8 +765,10 @@ def save_generators(
         "generators": {},
         "parameters": dict(extra or {}),
     }
-    for key, gen, src, dst in (("G_AB", model.G_AB, domain_a, domain_b),
-                               ("G_BA", model.G_BA, domain_b, domain_a)):
+    for key, src, dst in (("G_AB", domain_a, domain_b), ("G_BA", domain_b, domain_a)):
+        if key not in which:
+            continue
+        gen = getattr(model, key)
         path = directory / f"{key}.keras"
         gen.save(path)
         in_shape, out_shape = _image_shape(gen, "input"), _image_shape(gen, "output")

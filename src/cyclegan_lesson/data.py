@@ -63,10 +63,29 @@ __all__ = [
     "default_load_size",
     "check_images",
     "to_float",
+    "TASK_HALVES",
+    "half_indices",
 ]
 
 #: ITU-R BT.601 luma weights for R, G, B (they sum to 1).
 LUMA_WEIGHTS: tuple[float, float, float] = (0.299, 0.587, 0.114)
+
+#: Tasks whose two domains come from the *same* source images: domain A reads one half of the
+#: training split and domain B the other (``load_domain(..., half=0 / 1)``), so that no training
+#: image is seen in both domains and the training data holds no pairs. gray2color: A = the luma of
+#: the even-numbered CIFAR-10 training images, B = the colour of the odd-numbered ones.
+TASK_HALVES: dict[str, tuple[int, int]] = {"gray2color": (0, 1)}
+
+
+def half_indices(n: int, half: int) -> np.ndarray:
+    """Positions ``half, half + 2, half + 4, ...`` of a split of ``n`` images: ``half=0`` the
+    even-numbered, ``half=1`` the odd-numbered ones (disjoint, together all ``n``)."""
+    if half not in (0, 1):
+        raise ValueError(f"half must be 0 (even-numbered images) or 1 (odd-numbered), got {half!r}")
+    if isinstance(n, bool) or int(n) != n or n < 0:
+        raise ValueError(f"n must be a non-negative int, got {n!r}")
+    return np.arange(half, int(n), 2, dtype=np.int64)
+
 
 #: The splits every domain offers.
 SPLITS: tuple[str, ...] = ("train", "test")
@@ -496,6 +515,7 @@ def load_domain(
     seed: int | None = None,
     tfds_data_dir: str | os.PathLike | None = None,
     download: bool = True,
+    half: int | None = None,
 ):
     """One split of a domain as a ``tf.data.Dataset`` of single images.
 
@@ -521,6 +541,10 @@ def load_domain(
         seed: seed for ``shuffle`` (deterministic order given the seed).
         tfds_data_dir: where tfds keeps its files (tfds default when ``None``).
         download: allow downloading when the data is missing (``data_dir=None`` only).
+        half: ``None`` (all images), ``0`` (the even-numbered images of the split, in the
+            source's order) or ``1`` (the odd-numbered ones): :func:`half_indices`. Two domains of
+            the same source read with ``half=0`` and ``half=1`` share no image
+            (:data:`TASK_HALVES`).
 
     Returns:
         A finite dataset (known cardinality) of ``float32`` images of shape
@@ -540,14 +564,19 @@ def load_domain(
         raise ValueError(f"domain {domain.name!r} has no labels; use with_labels=False")
     autotune = tf.data.AUTOTUNE
 
+    if half is not None:
+        half_indices(0, half)  # checks the value
     arrays = _array_source(domain, split, data_dir, download)
     if arrays is not None:
         x_u8, y = arrays
         images = tf.constant(x_u8)
         labels = tf.constant(y)
         ds = tf.data.Dataset.range(len(x_u8))
+        if half is not None:
+            ds = tf.data.Dataset.from_tensor_slices(half_indices(len(x_u8), half))
+        n_images = int(ds.cardinality())
         if shuffle:
-            ds = ds.shuffle(len(x_u8), seed=seed, reshuffle_each_iteration=True)
+            ds = ds.shuffle(n_images, seed=seed, reshuffle_each_iteration=True)
 
         def from_index(i):
             image = to_float(tf.gather(images, i), domain, size)
@@ -557,13 +586,19 @@ def load_domain(
 
     if data_dir is not None:
         files = _offline_files(domain, split, data_dir)
+        if half is not None:
+            files = [files[i] for i in half_indices(len(files), half)]
         ds = tf.data.Dataset.from_tensor_slices(files)
         if shuffle:
             ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
         return ds.map(lambda p: _decode_file(p, domain, size), num_parallel_calls=autotune)
 
-    ds, feature = _tfds_dataset(domain, split, shuffle=shuffle, seed=seed,
+    # With ``half``, the files are read in their fixed order (no file shuffling) so that the
+    # even/odd positions name the same images for both domains; shuffle() below still shuffles.
+    ds, feature = _tfds_dataset(domain, split, shuffle=shuffle and half is None, seed=seed,
                                 tfds_data_dir=tfds_data_dir, download=download)
+    if half is not None:
+        ds = ds.shard(2, half)
     if shuffle:
         n = int(ds.cardinality())
         ds = ds.shuffle(max(1, min(n, 20_000)) if n > 0 else 10_000, seed=seed,

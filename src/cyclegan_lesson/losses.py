@@ -33,6 +33,7 @@ __all__ = [
     "identity_loss",
     "CycleGANLossWeights",
     "generator_total_loss",
+    "luma_consistency_loss",
     "wgan_critic_loss",
     "wgan_generator_loss",
     "gradient_penalty",
@@ -153,16 +154,22 @@ class CycleGANLossWeights:
             ``lambda_identity``), 0.5: the identity term of ``G_AB`` (fed ``b``) weighs
             ``0.5 * lambda_B``, that of ``G_BA`` (fed ``a``) ``0.5 * lambda_A``. 0 disables it.
         mode: adversarial loss, ``"lsgan"`` (paper) or ``"bce"`` (or ``"wgan"``).
+        lambda_adv: weight of the two adversarial terms, 1 (the paper); 0 gives the ablation
+            "cycle alone" (Zhu et al. 2017, Table 4).
+        lambda_luma: weight of the luma-consistency terms (0 = off; for a gray <-> colour pair:
+            :func:`luma_consistency_loss`, ``CycleGAN`` adds them as ``luma_ab``, ``luma_ba``).
     """
 
     lambda_cycle: float = 10.0
     lambda_cycle_b: float | None = None
     lambda_identity: float = 0.5
     mode: str = "lsgan"
+    lambda_adv: float = 1.0
+    lambda_luma: float = 0.0
 
     def __post_init__(self):
         _check_mode(self.mode)
-        for field in ("lambda_cycle", "lambda_identity"):
+        for field in ("lambda_cycle", "lambda_identity", "lambda_adv", "lambda_luma"):
             value = getattr(self, field)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"CycleGANLossWeights: {field} must be a number >= 0, "
@@ -234,9 +241,10 @@ def generator_total_loss(
         disabled) and ``total`` is their sum, exactly.
     """
     w = weights or CycleGANLossWeights()
+    adv = float(w.lambda_adv)
     terms = {
-        "adv_ab": generator_adversarial_loss(disc_fake_b, w.mode),
-        "adv_ba": generator_adversarial_loss(disc_fake_a, w.mode),
+        "adv_ab": adv * generator_adversarial_loss(disc_fake_b, w.mode),
+        "adv_ba": adv * generator_adversarial_loss(disc_fake_a, w.mode),
         "cycle_aba": w.lambda_a * cycle_loss(real_a, rec_a),
         "cycle_bab": w.lambda_b * cycle_loss(real_b, rec_b),
     }
@@ -256,6 +264,32 @@ def generator_total_loss(
     for key in GENERATOR_LOSS_TERMS[1:]:
         total = total + terms[key]
     return total, terms
+
+
+def luma_consistency_loss(gray, colour):
+    """Mean absolute difference between a gray image and the ITU-R 601 luma of a colour one.
+
+    ``|gray - (0.299 R + 0.587 G + 0.114 B)|``, averaged over pixels and the batch: the
+    cross-channel analogue of the identity loss for a gray <-> colour pair of domains. With
+    ``gray = a`` and ``colour = G_AB(a)`` it asks the colourization to keep the input's
+    brightness (only chroma is free); with ``gray = G_BA(b)`` and ``colour = b`` it asks the
+    decolourization to be the luma. The weights sum to 1, so [-1, 1] maps to [-1, 1].
+
+    Args:
+        gray: ``(N, H, W, 1)`` in [-1, 1].
+        colour: ``(N, H, W, 3)`` RGB in [-1, 1].
+
+    Returns:
+        A scalar tensor (float32).
+    """
+    gray, colour = _tensor(gray), _tensor(colour)
+    if gray.shape[-1] != 1 or colour.shape[-1] != 3:
+        raise ValueError(f"luma_consistency_loss: expected gray (N, H, W, 1) and colour "
+                         f"(N, H, W, 3) images, got {tuple(gray.shape)} and "
+                         f"{tuple(colour.shape)}; pass the gray image first.")
+    weights = ops.convert_to_tensor((0.299, 0.587, 0.114), dtype="float32")
+    luma = ops.sum(colour * weights, axis=-1, keepdims=True)
+    return ops.mean(ops.abs(gray - luma))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -31,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["TASK_DEFAULTS", "TrainingRun", "train", "benchmark", "check_output_dir"]
+__all__ = ["TASK_DEFAULTS", "TrainingRun", "train", "train_paired", "benchmark",
+           "check_output_dir"]
 
 #: Per-task defaults (the paper's choices where it has one): image size, residual blocks,
 #: identity weight (the paper uses identity 0.5 for painting <-> photo; it is impossible when
@@ -156,6 +157,9 @@ def train(
     semantic_classifiers: Sequence[str | None] | None = None,
     semantic_labels: str = "both",
     precision: str = "float32",
+    lambda_adv: float = 1.0,
+    lambda_luma: float = 0.0,
+    luma_every: int = 100,
 ) -> TrainingRun:
     """Train CycleGAN on ``task`` and write everything into ``out_dir`` (resuming if it holds a
     checkpoint of the same configuration).
@@ -209,6 +213,17 @@ def train(
             (:func:`cyclegan_lesson.cyclegan.precision_scope`: bfloat16/float16 compute,
             float32 weights, normalization statistics, losses and outputs; float16 with loss
             scaling).
+        lambda_adv: weight of the adversarial terms (1; 0 = "cycle alone", the ablation of
+            Zhu et al. 2017, Table 4).
+        lambda_luma: weight of the luma-consistency terms (gray2color only; 0 = off):
+            ``|lum(G_AB(a)) - a|`` and ``|G_BA(b) - lum(b)|``
+            (:func:`cyclegan_lesson.losses.luma_consistency_loss`).
+        luma_every: gray2color: every this many steps, write the luma correlation of 256
+            colourized test images to ``luma.csv``
+            (:class:`~cyclegan_lesson.callbacks.LumaMonitor`; 0: off).
+
+    For tasks of :data:`cyclegan_lesson.data.TASK_HALVES` (gray2color) domain A reads the
+    even-numbered and domain B the odd-numbered training images, so no image is in both.
 
     A step whose loss is NaN or infinite stops training with
     :class:`~cyclegan_lesson.callbacks.NonFiniteError` (the step and the term); no checkpoint
@@ -244,6 +259,7 @@ def train(
                 semantic_classifiers=None if semantic_classifiers is None
                 else [None if c is None else str(c) for c in semantic_classifiers],
                 semantic_labels=str(semantic_labels),
+                lambda_adv=float(lambda_adv), lambda_luma=float(lambda_luma),
                 data_dir=None if data_dir is None else str(data_dir))
     for key in ("epochs", "steps_per_epoch", "batch_size", "ngf", "ndf", "n_layers",
                 "image_size"):
@@ -257,6 +273,9 @@ def train(
     if augment_b and task != "mnist2svhn":
         raise ValueError("augment_b applies the SVHN digit augmentation; it is for the "
                          f"mnist2svhn task only, got {task!r}")
+    if lambda_luma and task != "gray2color":
+        raise ValueError("lambda_luma asks G_AB to keep the luma of its gray input; it is for "
+                         f"the gray2color task only, got {task!r}")
     if lr <= 0:
         raise ValueError(f"lr must be > 0, got {lr}")
     n_epochs_decay = epochs // 2 if n_epochs_decay is None else n_epochs_decay
@@ -267,7 +286,8 @@ def train(
     weights = losses.CycleGANLossWeights(lambda_cycle=float(lambda_cycle),
                                          lambda_cycle_b=opts["lambda_cycle_b"],
                                          lambda_identity=float(opts["lambda_identity"]),
-                                         mode=adversarial)
+                                         mode=adversarial, lambda_adv=float(lambda_adv),
+                                         lambda_luma=float(lambda_luma))
 
     out = check_output_dir(out_dir)
     dom_a, dom_b = data.get_task(task)
@@ -288,13 +308,15 @@ def train(
     # ---- data -------------------------------------------------------------------------------
     seed_a, seed_b, seed_stream, seed_model = _seeds(seed, 4)
     load_size = None if opts["jitter"] else size  # jitter: load native, resize+crop in jitter
+    half_a, half_b = data.TASK_HALVES.get(task, (None, None))
 
     def sources():
-        # Shuffled file names / indices (cheap, the whole split) -> decoded images.
+        # Shuffled file names / indices (cheap, the whole split) -> decoded images. Domains of
+        # one source (gray2color) read disjoint halves of it: no image is in both.
         return (data.load_domain(dom_a.name, "train", data_dir, image_size=load_size,
-                                 shuffle=True, seed=seed_a),
+                                 shuffle=True, seed=seed_a, half=half_a),
                 data.load_domain(dom_b.name, "train", data_dir, image_size=load_size,
-                                 shuffle=True, seed=seed_b))
+                                 shuffle=True, seed=seed_b, half=half_b))
 
     if steps_per_epoch is None:
         n_max = max(int(ds.cardinality()) for ds in sources())
@@ -363,6 +385,11 @@ def train(
     if samples is not None:
         monitor = cb.SampleMonitor(samples[0], samples[1], out / "samples")
         all_callbacks.append(monitor)
+    if dom_a.channels == 1 and dom_b.channels == 3 and task == "gray2color" and luma_every:
+        # The brightness kept or inverted, over training (luma.csv).
+        gray_test = data.load_arrays(dom_a.name, "test", data_dir, limit=256,
+                                     image_size=size)[0]
+        all_callbacks.append(cb.LumaMonitor(gray_test, out, every=luma_every))
     all_callbacks += list(callbacks)
 
     history: dict[str, list] = {}
@@ -397,6 +424,90 @@ def train(
                        resumed_from=resumed_from, steps=model.step,
                        samples=list(monitor.paths) if monitor else [], generators=generators,
                        wall_s=time.perf_counter() - started)
+
+
+def train_paired(
+    out_dir,
+    data_dir=None,
+    *,
+    steps: int = 1000,
+    batch_size: int = 16,
+    generator: str = "unet",
+    ngf: int = 16,
+    n_blocks: int = 6,
+    lr: float = 2e-4,
+    seed: int = 0,
+    verbose: int = 0,
+) -> TrainingRun:
+    """The paired baseline of gray2color: the CycleGAN generator ``G_AB`` trained by plain L1
+    regression on *pairs* ``(luma(x), x)`` of the CIFAR-10 training images (all of them; no
+    discriminator, no cycle), with CycleGAN's optimizer (Adam, beta_1 0.5) and schedule
+    (constant, then linear decay to 0 over the second half).
+
+    It shows what pairs buy: the same network and budget as a CycleGAN run of ``steps`` steps
+    and ``batch_size`` images. Writes ``G_AB.keras``, ``generators.json`` (only ``G_AB``) and
+    ``history.csv`` (the L1 loss per epoch of 100 steps) into ``out_dir``.
+
+    Returns:
+        a :class:`TrainingRun` (``model`` is the generator).
+    """
+    import keras
+
+    from . import callbacks as cb
+    from . import cyclegan, data, networks, runinfo
+
+    started = time.perf_counter()
+    for key, value in (("steps", steps), ("batch_size", batch_size), ("ngf", ngf)):
+        _positive(key, value)
+    if generator not in ("resnet", "unet"):
+        raise ValueError(f"generator must be 'resnet' or 'unet', got {generator!r}")
+    out = check_output_dir(out_dir)
+    runinfo.set_seed(seed)
+    colour, _ = data.load_arrays("cifar10_color", "train", data_dir)
+    gray, _ = data.load_arrays("cifar10_gray", "train", data_dir)  # the same images, in order
+    if generator == "unet":
+        g_ab = networks.unet_generator(image_size=32, ngf=ngf, in_channels=1, out_channels=3,
+                                       norm="instance", name="G_AB")
+    else:
+        g_ab = networks.resnet_generator(n_blocks=n_blocks, ngf=ngf, image_size=32,
+                                         in_channels=1, out_channels=3, name="G_AB")
+    epoch_steps = min(100, steps)
+    epochs = max(1, steps // epoch_steps)
+    schedule = cyclegan.LinearDecay(lr, n_epochs=epochs - epochs // 2,
+                                    n_epochs_decay=epochs // 2, steps_per_epoch=epoch_steps)
+    g_ab.compile(optimizer=cyclegan.default_optimizer(schedule),
+                 loss=keras.losses.MeanAbsoluteError())
+    import tensorflow as tf
+
+    ds = (tf.data.Dataset.from_tensor_slices((gray, colour))
+          .shuffle(len(gray), seed=seed, reshuffle_each_iteration=True).repeat()
+          .batch(batch_size, drop_remainder=True).prefetch(2))
+    h = g_ab.fit(ds, epochs=epochs, steps_per_epoch=epoch_steps, verbose=verbose,
+                 callbacks=[cb.history_logger(out)])
+    options = dict(task="gray2color", paired=True, steps=epochs * epoch_steps,
+                   batch_size=batch_size, generator=generator, ngf=ngf, lr=lr, seed=seed,
+                   loss="L1 (mean absolute error) to the true colours")
+    # Export the weights without the optimizer state (a third of the file otherwise).
+    exported = keras.models.clone_model(g_ab)
+    exported.set_weights(g_ab.get_weights())
+    holder = _GeneratorOnly(exported, int(np.asarray(g_ab.optimizer.iterations)))
+    cyclegan.save_generators(holder, out, domain_a="cifar10_gray", domain_b="cifar10_color",
+                             extra=options, which=("G_AB",))
+    return TrainingRun(model=g_ab, history={k: list(map(float, v))
+                                            for k, v in h.history.items()},
+                       out_dir=str(out), options=options, resumed_from=None,
+                       steps=holder.step, samples=[], generators=[str(out / "G_AB.keras")],
+                       wall_s=time.perf_counter() - started)
+
+
+@dataclasses.dataclass
+class _GeneratorOnly:
+    """What :func:`cyclegan.save_generators` needs of a model that has only ``G_AB``."""
+
+    G_AB: object
+    step: int
+    G_BA: object = None
+    g_optimizer: object = True
 
 
 def benchmark(

@@ -1,0 +1,256 @@
+"""Colour metrics for gray -> colour translation, scored against the true colours.
+
+CIFAR-10 keeps each image's true colours, so a colourization ``G_AB(gray)`` can be compared with
+them (:func:`gray2color_report`, ``python -m cyclegan_lesson evaluate --task gray2color``). Every
+function takes NHWC float32 images in [-1, 1] (RGB ``(N, H, W, 3)``, gray ``(N, H, W, 1)``):
+
+* :func:`rgb_to_ycbcr`, :func:`chroma` -- ITU-R BT.601 luma Y and chroma Cb, Cr (full range, as
+  JPEG): ``Y = 0.299 R + 0.587 G + 0.114 B``, ``Cb = (B - Y) / 1.772``, ``Cr = (R - Y) / 1.402``;
+  on [-1, 1] images Y is in [-1, 1] and Cb, Cr in [-1, 1], with Cb = Cr = 0 for any gray.
+* :func:`luma_correlation` -- per image, the Pearson correlation between the input gray image and
+  the luma of the colourization: near +1 when the brightness is kept, negative when it is
+  inverted (the failure this detects).
+* :func:`colourfulness` -- Hasler and Suesstrunk's (2003) colourfulness ``M`` per image, on the
+  0-255 scale: ``sqrt(sd(rg)^2 + sd(yb)^2) + 0.3 sqrt(mean(rg)^2 + mean(yb)^2)`` with
+  ``rg = R - G`` and ``yb = (R + G) / 2 - B``; 0 for a gray image, about 20-60 for photos.
+* :func:`saturation` and :func:`saturation_distance` -- HSV saturation ``(max - min) / max`` of each
+  pixel, and the Wasserstein-1 (earth mover's) distance between two sets' saturation histograms:
+  0 when a colourizer's outputs are as saturated, pixel for pixel in distribution, as real images;
+  large for a sepia or gray result.
+* PSNR and SSIM against the truth are :func:`cyclegan_lesson.metrics.psnr` / ``ssim``.
+* :func:`classifier_accuracies` -- the CIFAR-10 classifiers' accuracy on colourized images (Zhang et
+  al. 2016's semantic-interpretability test), with binomial 95 % intervals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = [
+    "rgb_to_ycbcr",
+    "ycbcr_to_rgb",
+    "chroma",
+    "luma",
+    "luma_correlation",
+    "colourfulness",
+    "saturation",
+    "saturation_histogram",
+    "saturation_distance",
+    "classifier_accuracies",
+    "colourize",
+    "gray2color_report",
+    "SATURATION_BINS",
+]
+
+#: Bins of the saturation histograms (over [0, 1]).
+SATURATION_BINS = 50
+
+
+def _rgb(images, who: str) -> np.ndarray:
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim != 4 or x.shape[-1] != 3:
+        raise ValueError(f"{who}: expected RGB images (N, H, W, 3) in [-1, 1], got shape "
+                         f"{x.shape}; convert gray images with metrics.to_channels(x, 3).")
+    return x
+
+
+def _gray(images, who: str) -> np.ndarray:
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim != 4 or x.shape[-1] != 1:
+        raise ValueError(f"{who}: expected gray images (N, H, W, 1) in [-1, 1], got shape "
+                         f"{x.shape}.")
+    return x
+
+
+def rgb_to_ycbcr(images) -> np.ndarray:
+    """``(N, H, W, 3)`` RGB in [-1, 1] -> ``(N, H, W, 3)`` Y, Cb, Cr (ITU-R 601, full range),
+    each in [-1, 1]; Cb = Cr = 0 exactly when R = G = B."""
+    x = _rgb(images, "rgb_to_ycbcr")
+    r, g, b = x[..., 0], x[..., 1], x[..., 2]
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    return np.stack([y, (b - y) / 1.772, (r - y) / 1.402], axis=-1).astype(np.float32)
+
+
+def ycbcr_to_rgb(images) -> np.ndarray:
+    """The inverse of :func:`rgb_to_ycbcr`: ``(N, H, W, 3)`` Y, Cb, Cr -> RGB (clipped to
+    [-1, 1]). With Y set to 0 it draws an image's chroma alone, at mid brightness."""
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim != 4 or x.shape[-1] != 3:
+        raise ValueError(f"ycbcr_to_rgb: expected (N, H, W, 3) Y, Cb, Cr images, got shape "
+                         f"{x.shape}.")
+    y, cb, cr = x[..., 0], x[..., 1], x[..., 2]
+    r = y + 1.402 * cr
+    b = y + 1.772 * cb
+    g = (y - 0.299 * r - 0.114 * b) / 0.587
+    return np.clip(np.stack([r, g, b], axis=-1), -1.0, 1.0).astype(np.float32)
+
+
+def chroma(images) -> np.ndarray:
+    """The chroma channels ``(N, H, W, 2)`` (Cb, Cr in [-1, 1]) of RGB images in [-1, 1]: what the
+    chroma-only CIFAR-10 classifier reads (no brightness at all)."""
+    return rgb_to_ycbcr(images)[..., 1:]
+
+
+def luma(images) -> np.ndarray:
+    """ITU-R 601 luma ``(N, H, W, 1)`` in [-1, 1] of RGB images (gray images are returned as
+    they are)."""
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim == 4 and x.shape[-1] == 1:
+        return x
+    return rgb_to_ycbcr(x)[..., :1]
+
+
+def luma_correlation(gray, colour) -> np.ndarray:
+    """Per image, the Pearson correlation ``(N,)`` between a gray input ``(N, H, W, 1)`` and the
+    luma of its colourization ``(N, H, W, 3)``, in [-1, 1]: +1 = brightness kept (up to a
+    contrast and offset change), -1 = inverted. A constant image gives 0."""
+    g = _gray(gray, "luma_correlation").reshape(len(gray), -1)
+    y = luma(_rgb(colour, "luma_correlation")).reshape(len(colour), -1)
+    if g.shape != y.shape:
+        raise ValueError(f"luma_correlation: {g.shape[0]} gray images of {g.shape[1]} pixels vs "
+                         f"{y.shape[0]} colour images of {y.shape[1]}; pass matching batches.")
+    g = g - g.mean(axis=1, keepdims=True)
+    y = y - y.mean(axis=1, keepdims=True)
+    denom = np.sqrt((g * g).sum(axis=1) * (y * y).sum(axis=1))
+    return np.where(denom > 1e-12, (g * y).sum(axis=1) / np.maximum(denom, 1e-12), 0.0)
+
+
+def colourfulness(images) -> np.ndarray:
+    """Hasler and Suesstrunk's colourfulness ``M`` ``(N,)`` of RGB images in [-1, 1], computed on
+    the 0-255 scale of the original paper (0 for gray images; larger = more colourful)."""
+    x = (_rgb(images, "colourfulness").astype(np.float64) + 1.0) * 127.5
+    r, g, b = x[..., 0], x[..., 1], x[..., 2]
+    rg = (r - g).reshape(len(x), -1)
+    yb = (0.5 * (r + g) - b).reshape(len(x), -1)
+    spread = np.sqrt(rg.std(axis=1) ** 2 + yb.std(axis=1) ** 2)
+    centre = np.sqrt(rg.mean(axis=1) ** 2 + yb.mean(axis=1) ** 2)
+    return spread + 0.3 * centre
+
+
+def saturation(images) -> np.ndarray:
+    """HSV saturation ``(N, H, W)`` in [0, 1] of RGB images in [-1, 1]: ``(max - min) / max`` of
+    each pixel's R, G, B mapped to [0, 1] (0 for black and for any gray)."""
+    u = (_rgb(images, "saturation") + 1.0) / 2.0
+    hi, lo = u.max(axis=-1), u.min(axis=-1)
+    return np.where(hi > 1e-6, (hi - lo) / np.maximum(hi, 1e-6), 0.0).astype(np.float32)
+
+
+def saturation_histogram(images, bins: int = SATURATION_BINS) -> np.ndarray:
+    """Normalized histogram ``(bins,)`` (sums to 1) of the saturation of every pixel of a set."""
+    if bins < 1:
+        raise ValueError(f"saturation_histogram: bins must be >= 1, got {bins}.")
+    hist, _ = np.histogram(saturation(images), bins=bins, range=(0.0, 1.0))
+    total = hist.sum()
+    if total == 0:
+        raise ValueError("saturation_histogram: no pixels (empty image set).")
+    return hist / total
+
+
+def saturation_distance(images, reference, bins: int = SATURATION_BINS) -> float:
+    """Wasserstein-1 distance, in saturation units (0 to 1), between the pixel saturation
+    histograms of ``images`` and ``reference`` (both RGB in [-1, 1]): the area between their
+    cumulative histograms. 0 = same distribution; a gray set against real CIFAR-10 images is
+    about their mean saturation."""
+    p, q = saturation_histogram(images, bins), saturation_histogram(reference, bins)
+    return float(np.abs(np.cumsum(p - q)).sum() / bins)
+
+
+def classifier_accuracies(classifiers: dict, images, labels, batch_size: int = 256) -> dict:
+    """Accuracy of each CIFAR-10 classifier on RGB (or gray) ``images`` with true ``labels``.
+
+    Args:
+        classifiers: ``{kind: model}`` with ``kind`` in
+            :data:`cyclegan_lesson.classifiers.CIFAR_KINDS` (each reads its own input:
+            :func:`cyclegan_lesson.classifiers.cifar_classifier_input`).
+        images: ``(N, 32, 32, 3)`` or ``(N, 32, 32, 1)`` in [-1, 1].
+        labels: ``(N,)`` ints in 0..9.
+
+    Returns:
+        ``{kind: {"accuracy", "ci95": [low, high], "per_class": [10 floats], "n"}}``.
+    """
+    from .classifiers import cifar_classifier_input, evaluate_classifier
+    from .metrics import binomial_interval
+
+    labels = np.asarray(labels, np.int64)
+    if len(labels) != len(images):
+        raise ValueError(f"classifier_accuracies: {len(images)} images but {len(labels)} labels.")
+    out = {}
+    for kind, model in classifiers.items():
+        ev = evaluate_classifier(model, cifar_classifier_input(images, kind), labels, batch_size)
+        out[kind] = {"accuracy": ev["accuracy"],
+                     "ci95": list(binomial_interval(ev["accuracy"], len(labels))),
+                     "per_class": ev["per_class_accuracy"], "n": len(labels)}
+    return out
+
+
+def colourize(generator: Callable, gray, batch_size: int = 256) -> np.ndarray:
+    """``generator(gray)`` in inference mode, in batches: ``(N, H, W, 3)`` float32 in [-1, 1]."""
+    from .metrics import predict_in_batches
+
+    x = _gray(gray, "colourize")
+    return np.asarray(predict_in_batches(lambda b: generator(b, training=False), x, batch_size),
+                      np.float32)
+
+
+def _summary(values) -> dict:
+    v = np.asarray(values, np.float64)
+    return {"mean": float(v.mean()), "median": float(np.median(v))}
+
+
+def gray2color_report(
+    generators: dict,
+    gray,
+    colour,
+    labels,
+    classifiers: dict | None = None,
+    *,
+    batch_size: int = 256,
+) -> dict:
+    """The gray -> colour table: every colourizer scored against the true colours.
+
+    Args:
+        generators: ``{name: G}`` with ``G`` a Keras model ``(N, 32, 32, 1) -> (N, 32, 32, 3)``
+            in [-1, 1] (or precomputed ``(N, 32, 32, 3)`` arrays of colourizations).
+        gray: ``(N, 32, 32, 1)`` luma of the test images; colour: ``(N, 32, 32, 3)`` their true
+            colours; labels: ``(N,)`` their classes.
+        classifiers: ``{kind: model}`` as for :func:`classifier_accuracies` (``None``: no
+            classifier rows).
+
+    Returns:
+        ``{"n": N, "rows": {name: {...}}}`` with a row per generator plus ``"gray"`` (the input
+        repeated in R, G, B: the baseline) and ``"truth"`` (the real colours). Each row:
+        ``psnr`` and ``ssim`` against the truth (mean over images; ``inf`` PSNR of identical
+        images is left out), ``luma_corr`` (mean and median of :func:`luma_correlation`, and
+        ``luma_corr_negative``: the share of images below 0), ``colourfulness`` (mean),
+        ``saturation_distance`` to the true colours of the same images, and per classifier
+        ``accuracy``, ``ci95``, ``per_class``.
+    """
+    from .metrics import psnr, ssim, to_channels
+
+    gray = _gray(gray, "gray2color_report")
+    colour = _rgb(colour, "gray2color_report")
+    if len(gray) != len(colour) or len(gray) != len(labels):
+        raise ValueError(f"gray2color_report: {len(gray)} gray, {len(colour)} colour images and "
+                         f"{len(labels)} labels; they must describe the same test images.")
+    outputs = {"gray": np.asarray(to_channels(gray, 3), np.float32)}
+    for name, g in generators.items():
+        outputs[name] = (np.asarray(g, np.float32) if isinstance(g, np.ndarray)
+                         else colourize(g, gray, batch_size))
+    outputs["truth"] = colour
+    rows = {}
+    for name, out in outputs.items():
+        p = psnr(out, colour)
+        r = luma_correlation(gray, out)
+        row = {"psnr": float(np.mean(p[np.isfinite(p)])) if np.isfinite(p).any()
+               else float("inf"),
+               "ssim": float(np.mean(ssim(out, colour))),
+               "luma_corr": _summary(r),
+               "luma_corr_negative": float(np.mean(r < 0)),
+               "colourfulness": float(np.mean(colourfulness(out))),
+               "saturation_distance": saturation_distance(out, colour)}
+        if classifiers:
+            row["classifiers"] = classifier_accuracies(classifiers, out, labels, batch_size)
+        rows[name] = row
+    return {"n": len(gray), "rows": rows}

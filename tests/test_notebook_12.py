@@ -1,0 +1,54 @@
+"""Chapter 12 (CIFAR-10 gray <-> colour) runs end to end with tiny parameters, and its stored
+deterministic cell (marked ``# NBVAL_CHECK_OUTPUT``: Y Cb Cr, colourfulness, saturation distance
+and luma correlation of hand-made images) is reproduced by nbval."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from conftest import NOTEBOOKS, check_stored_outputs_with_nbval, run_notebook
+from test_notebook_02_03 import _stdout
+
+NAME = "12_cifar10_gray_color.ipynb"
+
+#: The smallest run that executes every cell (the live run, 7 shipped generators and two
+#: classifiers on 300 test images). ``data_dir`` and ``out_dir`` are added by the caller.
+TINY_PARAMETERS = {"train_steps": 8, "batch_size": 4, "eval_limit": 300, "n_show": 4}
+
+
+def _markdown(nb_path) -> str:
+    nb = nbformat.read(str(nb_path), as_version=4)
+    return "".join(o.get("data", {}).get("text/markdown", "") for c in nb.cells
+                   if c.cell_type == "code" for o in c.get("outputs", []))
+
+
+@pytest.mark.notebook
+def test_chapter_12_runs(tmp_path, data_dir):
+    out = run_notebook(NAME, tmp_path, data_dir=str(data_dir), **TINY_PARAMETERS)
+    text = _stdout(out)
+    assert "images in both: 0" in text
+    assert "colourfulness of pure red: 85.53" in text
+    assert "luma correlation of x with itself: +1.00, with its negative: -1.00" in text
+    assert "most frequent confusions of the chroma-only classifier" in text
+    assert "Wall time of this notebook" in text
+    tables = _markdown(out)
+    for heading in ("chroma-only clf", "gray→truth", "accuracy: true colours",
+                    "CycleGAN + luma consistency", "paired L1 regression"):
+        assert heading in tables, heading
+    for name in ("results.json", "live_run/luma.csv", "live_run/G_AB.keras"):
+        assert (tmp_path / "out" / name).exists(), name
+
+
+@pytest.mark.notebook
+def test_chapter_12_stored_outputs_reproduce_with_nbval(tmp_path, data_dir):
+    """nbval re-executes the stored notebook up to its last ``# NBVAL_CHECK_OUTPUT`` cell (it
+    comes before any training; ``out_dir`` moved into ``tmp_path``) and compares its output."""
+    nb = nbformat.read(str(NOTEBOOKS / NAME), as_version=4)
+    checked = [i for i, c in enumerate(nb.cells) if "# NBVAL_CHECK_OUTPUT" in c.source]
+    assert len(checked) >= 1
+    nb.cells = nb.cells[:checked[-1] + 1]
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source += f"\nout_dir = {str(tmp_path / 'out')!r}"
+    check_stored_outputs_with_nbval(nb, NAME, tmp_path, data_dir)
