@@ -23,7 +23,7 @@ the noise fixed, the label varied). The shipped generator ``models/cgan_mnist/ge
 (two inputs: ``z`` float32 ``(latent_dim,)`` and an integer label ``()``; output
 ``(N, 32, 32, 1)`` in [-1, 1]) is loaded by :func:`load_shipped_generator` and re-trained by
 
-    python -m cyclegan_lesson.conditional_gan --out models/cgan_mnist --steps 10000
+    python -m cyclegan_lesson.conditional_gan --out models/cgan_mnist --steps 5500 --evaluate
 
 (:func:`main`; resumable: it continues from ``<out>/checkpoint`` when it is there).
 """
@@ -76,7 +76,7 @@ SHIPPED_GENERATOR = "cgan_mnist/generator.keras"
 #: The recipe of the shipped generator (chapter 6's DCGAN settings; resize upsampling, which
 #: gave the lower FD-MNIST there).
 DEFAULT_RECIPE = dict(latent_dim=100, filters=32, upsample="resize", batch_size=64,
-                      learning_rate=2e-4, beta_1=0.5, steps=10000, seed=0)
+                      learning_rate=2e-4, beta_1=0.5, steps=5500, seed=0)
 
 
 def _check_positive(**values):
