@@ -379,9 +379,10 @@ class GAN(keras.Model):
 
 def train_gan(model: GAN, x_train, *, steps: int, batch_size: int = 64, chunk: int = 100,
               on_chunk: Callable[[int, GAN], None] | None = None, log_path=None,
-              seed: int = 0) -> dict[str, list[float]]:
+              seed: int = 0, labels=None) -> dict[str, list[float]]:
     """Train ``model`` for ``steps`` batches of real samples drawn with replacement-free
-    shuffling, without console output.
+    shuffling, without console output. With ``labels`` ``(N,)`` the batches are
+    ``(samples, labels)`` pairs (the conditional GAN of chapter 8).
 
     The history has one entry per ``chunk`` steps (the metrics averaged over the chunk) plus
     ``step`` (the step count at its end); ``on_chunk(step, model)`` is called after each chunk
@@ -394,8 +395,14 @@ def train_gan(model: GAN, x_train, *, steps: int, batch_size: int = 64, chunk: i
         raise ValueError(f"train_gan: {len(x_train)} samples < batch_size {batch_size}.")
     if int(steps) % int(chunk):
         raise ValueError(f"train_gan: steps ({steps}) must be a multiple of chunk ({chunk}).")
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (len(x_train),):
+            raise ValueError(f"train_gan: labels must have shape ({len(x_train)},), one per "
+                             f"sample, got {labels.shape}.")
     keras.utils.set_random_seed(seed)
-    ds = (tf.data.Dataset.from_tensor_slices(x_train).shuffle(min(len(x_train), 20000), seed=seed)
+    source = x_train if labels is None else (x_train, labels.astype(np.int32))
+    ds = (tf.data.Dataset.from_tensor_slices(source).shuffle(min(len(x_train), 20000), seed=seed)
           .repeat().batch(int(batch_size), drop_remainder=True).prefetch(2))
     history: dict[str, list[float]] = {"step": []}
 

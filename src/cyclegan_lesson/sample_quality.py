@@ -22,6 +22,11 @@ classifier's verdict.
   test: a sound distance grows monotonically with the disturbance).
 * :func:`domain_verdict` - the share of images a two-domain classifier reads as a given domain
   (the realism test of a translation: does ``G_XY(x)`` pass for a real ``y``?).
+* Class-conditional generators (chapter 8): :func:`conditioning_accuracy` (the share of samples
+  generated for label ``y`` that a classifier reads as ``y``), :func:`classification_accuracy_score`
+  (CAS, Ravuri and Vinyals 2019: a classifier trained only on generated labelled images, tested on
+  real ones), :func:`per_class_frechet_distance` and :func:`intra_class_diversity` (collapse
+  *inside* a class, which accuracy does not see).
 
 Features are float arrays ``(N, d)``; images NHWC float32 in [-1, 1].
 """
@@ -34,9 +39,11 @@ import numpy as np
 
 __all__ = [
     "class_histogram",
+    "classification_accuracy_score",
     "classifier_features",
     "classifier_probabilities",
     "disturb",
+    "conditioning_accuracy",
     "domain_verdict",
     "feature_distances",
     "feature_statistics",
@@ -46,8 +53,10 @@ __all__ = [
     "inception_features",
     "inception_network",
     "inception_score_like",
+    "intra_class_diversity",
     "kernel_distance",
     "mode_coverage",
+    "per_class_frechet_distance",
     "precision_recall_knn",
 ]
 
@@ -345,3 +354,136 @@ def disturb(images, kind: str, level: float, seed: int = 0) -> np.ndarray:
         for i in range(n):
             out[i, top[i]:top[i] + side, left[i]:left[i] + side] = -1.0
     return np.clip(out, -1.0, 1.0).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------------------
+# class-conditional generators: conditioning accuracy, CAS, per-class FD, intra-class diversity
+# ---------------------------------------------------------------------------------------------
+
+
+def _class_labels(labels, n: int, num_classes: int, who: str) -> np.ndarray:
+    y = np.asarray(labels)
+    if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"{who}: expected integer labels of shape ({n},), one per image or "
+                         f"feature row, got {y.shape} {y.dtype}.")
+    if n and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(f"{who}: labels must be in 0..{num_classes - 1}.")
+    return y
+
+
+def conditioning_accuracy(classifier, images, labels, *, num_classes: int = 10,
+                          batch_size: int = 256) -> dict:
+    """How well a conditional generator obeys its condition: the share of ``images`` (NHWC in
+    [-1, 1], generated for ``labels`` ``(N,)``) that ``classifier`` (logits) reads as their
+    label. Returns ``{"accuracy", "interval" (Wilson 95 %), "n", "per_class" (K,),
+    "confusion" (K, K) counts, rows = asked-for label, columns = read label}``; chance is
+    ``1 / num_classes``."""
+    from .metrics import binomial_interval, confusion_matrix
+
+    logits = _inference(classifier, images, batch_size, "conditioning_accuracy")
+    y = _class_labels(labels, len(logits), num_classes, "conditioning_accuracy")
+    pred = np.argmax(logits, axis=-1)
+    acc = float(np.mean(pred == y))
+    per_class = [float(np.mean(pred[y == k] == k)) if np.any(y == k) else float("nan")
+                 for k in range(num_classes)]
+    return {"accuracy": acc, "interval": binomial_interval(acc, len(y)), "n": len(y),
+            "per_class": per_class, "confusion": confusion_matrix(y, pred, num_classes)}
+
+
+def classification_accuracy_score(train_images, train_labels, test_images, test_labels, *,
+                                  width: int = 16, epochs: int = 3, batch_size: int = 64,
+                                  learning_rate: float = 2e-3, seed: int = 0) -> dict:
+    """The Classification Accuracy Score (Ravuri and Vinyals 2019): train a fresh course digit
+    classifier (:func:`cyclegan_lesson.classifiers.digit_classifier`, the course's optimizer
+    setup, no augmentation) on ``(train_images, train_labels)`` only, then measure its accuracy
+    on the real ``(test_images, test_labels)``.
+
+    With generated training images this is CAS: a generator whose samples cover every class
+    with its real variety gives a classifier as good as real data does; one whose classes are
+    narrow, wrong or mixed up gives a worse one. Train the same recipe on as many *real* images
+    for the baseline. Images NHWC float32 in [-1, 1]; labels integer ``(N,)`` in 0..9. Give it
+    a few hundred steps at least (``epochs * N / batch_size``): the batch-norm statistics used at
+    test time are running averages that need them.
+    Returns ``{"accuracy", "interval" (Wilson 95 %), "n_train", "n_test", "per_class",
+    "wall_s"}``."""
+    import time
+
+    import keras
+    import tensorflow as tf
+
+    from .classifiers import _compile, digit_classifier, evaluate_classifier
+    from .metrics import binomial_interval
+
+    x_tr = np.asarray(train_images, np.float32)
+    x_te = np.asarray(test_images, np.float32)
+    for name, x in (("train_images", x_tr), ("test_images", x_te)):
+        if x.ndim != 4 or x.shape[1] % 8 or x.shape[1] != x.shape[2]:
+            raise ValueError(f"classification_accuracy_score: {name} must be square NHWC images "
+                             f"with a side that is a multiple of 8 (32x32 digits), got {x.shape}.")
+    if x_tr.shape[1:] != x_te.shape[1:]:
+        raise ValueError(f"classification_accuracy_score: train and test images differ in shape "
+                         f"({x_tr.shape[1:]} vs {x_te.shape[1:]}).")
+    y_tr = _class_labels(train_labels, len(x_tr), 10, "classification_accuracy_score")
+    y_te = _class_labels(test_labels, len(x_te), 10, "classification_accuracy_score")
+    if len(x_tr) < batch_size:
+        raise ValueError(f"classification_accuracy_score: {len(x_tr)} training images < "
+                         f"batch_size {batch_size}.")
+    start = time.perf_counter()
+    keras.utils.set_random_seed(int(seed))
+    model = digit_classifier(x_tr.shape[-1], image_size=x_tr.shape[1], width=int(width))
+    steps_per_epoch = int(np.ceil(len(x_tr) / batch_size))
+    _compile(model, learning_rate, steps_per_epoch * int(epochs))
+    ds = (tf.data.Dataset.from_tensor_slices((x_tr, y_tr.astype(np.int64)))
+          .shuffle(len(x_tr), seed=int(seed), reshuffle_each_iteration=True)
+          .batch(int(batch_size)).prefetch(2))
+    model.fit(ds, epochs=int(epochs), verbose=0, shuffle=False)
+    ev = evaluate_classifier(model, x_te, y_te)
+    return {"accuracy": ev["accuracy"], "interval": binomial_interval(ev["accuracy"], len(y_te)),
+            "n_train": len(x_tr), "n_test": len(y_te),
+            "per_class": ev["per_class_accuracy"], "wall_s": time.perf_counter() - start}
+
+
+def per_class_frechet_distance(features, labels, reference, reference_labels, *,
+                               num_classes: int = 10) -> np.ndarray:
+    """``(num_classes,)`` Frechet distances, class by class: between the generated images'
+    features of class ``k`` (``features`` ``(N, d)`` with ``labels`` ``(N,)``, the labels they
+    were generated for) and the real ones of class ``k`` (``reference``, ``reference_labels``).
+    The overall FD can be small while one class is poor or collapsed; this shows which. Each
+    class needs at least 2 rows on both sides (more than ``d`` for a well-conditioned
+    covariance)."""
+    f = _features(features, "per_class_frechet_distance")
+    r = _features(reference, "per_class_frechet_distance")
+    if f.shape[1] != r.shape[1]:
+        raise ValueError(f"per_class_frechet_distance: feature sizes differ ({f.shape[1]} vs "
+                         f"{r.shape[1]}).")
+    y = _class_labels(labels, len(f), num_classes, "per_class_frechet_distance")
+    y_ref = _class_labels(reference_labels, len(r), num_classes, "per_class_frechet_distance")
+    out = np.empty(num_classes)
+    for k in range(num_classes):
+        if np.sum(y == k) < 2 or np.sum(y_ref == k) < 2:
+            raise ValueError(f"per_class_frechet_distance: class {k} has fewer than 2 rows "
+                             f"({np.sum(y == k)} generated, {np.sum(y_ref == k)} real).")
+        out[k] = frechet_distance_of_features(f[y == k], r[y_ref == k])
+    return out
+
+
+def intra_class_diversity(features, labels, *, num_classes: int = 10,
+                          max_per_class: int = 1000, seed: int = 0) -> np.ndarray:
+    """``(num_classes,)`` mean pairwise Euclidean distance between the feature vectors
+    (``(N, d)``, e.g. :func:`classifier_features`) of the rows of each class (at most
+    ``max_per_class`` rows, drawn with ``seed``). A generator that draws one style per class
+    has a diversity near 0 in that class, however recognizable its digits are; divide by the
+    same measure on real images of the class for a ratio (1 = as varied as real digits)."""
+    f = _features(features, "intra_class_diversity")
+    y = _class_labels(labels, len(f), num_classes, "intra_class_diversity")
+    rng = np.random.default_rng(seed)
+    out = np.empty(num_classes)
+    for k in range(num_classes):
+        idx = np.flatnonzero(y == k)
+        if len(idx) < 2:
+            raise ValueError(f"intra_class_diversity: class {k} has {len(idx)} rows; need >= 2.")
+        if len(idx) > max_per_class:
+            idx = rng.choice(idx, int(max_per_class), replace=False)
+        d = _pairwise_distances(f[idx], f[idx])
+        out[k] = d[np.triu_indices(len(idx), 1)].mean()
+    return out
