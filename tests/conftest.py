@@ -137,6 +137,15 @@ def run_notebook(name: str, tmp_path: Path, **parameters) -> Path:
 TINY_MODEL_OPTIONS = ["--n-blocks", "1", "--ngf", "4", "--ndf", "4", "--n-layers", "2"]
 
 
+def markdown_outputs(nb_path) -> str:
+    """All Markdown a notebook's code cells displayed (tables from ``show.table``), joined."""
+    import nbformat
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    return "".join(o.get("data", {}).get("text/markdown", "") for c in nb.cells
+                   if c.cell_type == "code" for o in c.get("outputs", []))
+
+
 def run_cli(*args, timeout: int = 300) -> subprocess.CompletedProcess:
     """Run ``python -m cyclegan_lesson ARGS...`` from the repository root; capture its output."""
     return subprocess.run([sys.executable, "-m", "cyclegan_lesson", *map(str, args)],

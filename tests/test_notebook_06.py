@@ -8,7 +8,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from conftest import NOTEBOOKS, check_stored_outputs_with_nbval, run_notebook
+from conftest import NOTEBOOKS, check_stored_outputs_with_nbval, markdown_outputs, run_notebook
 from test_notebook_02_03 import _stdout
 
 NAME = "06_gan_dcgan.ipynb"
@@ -22,12 +22,6 @@ TINY_PARAMETERS = {
 }
 
 
-def _markdown(nb_path) -> str:
-    nb = nbformat.read(str(nb_path), as_version=4)
-    return "".join(o.get("data", {}).get("text/markdown", "") for c in nb.cells
-                   if c.cell_type == "code" for o in c.get("outputs", []))
-
-
 @pytest.mark.notebook
 def test_chapter_6_runs(tmp_path, data_dir):
     out = run_notebook(NAME, tmp_path, data_dir=str(data_dir), **TINY_PARAMETERS)
@@ -39,7 +33,7 @@ def test_chapter_6_runs(tmp_path, data_dir):
     assert "FD-MNIST of the real training digits against the test digits" in text
     assert "FD-MNIST grows monotonically with the level:" in text
     assert "Wall time of this notebook" in text
-    tables = _markdown(out)
+    tables = markdown_outputs(out)
     for heading in ("d loss / d logit", "Spearman(D loss, FD-MNIST)", "IS analogue (max 10)",
                     "energy above 3/4 Nyquist", "disturbance test: FD-MNIST at level 0"):
         assert heading in tables, heading

@@ -7,7 +7,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from conftest import NOTEBOOKS, check_stored_outputs_with_nbval, run_notebook
+from conftest import NOTEBOOKS, check_stored_outputs_with_nbval, markdown_outputs, run_notebook
 from test_notebook_02_03 import _stdout
 
 NAME = "08_conditional_gan.ipynb"
@@ -21,12 +21,6 @@ TINY_PARAMETERS = {
 }
 
 
-def _markdown(nb_path) -> str:
-    nb = nbformat.read(str(nb_path), as_version=4)
-    return "".join(o.get("data", {}).get("text/markdown", "") for c in nb.cells
-                   if c.cell_type == "code" for o in c.get("outputs", []))
-
-
 @pytest.mark.notebook
 def test_chapter_8_runs(tmp_path, data_dir):
     out = run_notebook(NAME, tmp_path, data_dir=str(data_dir), **TINY_PARAMETERS)
@@ -35,7 +29,7 @@ def test_chapter_8_runs(tmp_path, data_dir):
     assert "conditioning accuracy at the checkpoints (step 0 first)" in text
     assert "CAS minus the real-data baseline" in text
     assert "Wall time of this notebook" in text
-    tables = _markdown(out)
+    tables = markdown_outputs(out)
     for heading in ("mean D(x|y)", "mean Spearman correlation of ink", "worst class",
                     "collapsed: diversity", "training wall time"):
         assert heading in tables, heading

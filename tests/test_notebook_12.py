@@ -7,7 +7,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from conftest import NOTEBOOKS, check_stored_outputs_with_nbval, run_notebook
+from conftest import NOTEBOOKS, check_stored_outputs_with_nbval, markdown_outputs, run_notebook
 from test_notebook_02_03 import _stdout
 
 NAME = "12_cifar10_gray_color.ipynb"
@@ -15,12 +15,6 @@ NAME = "12_cifar10_gray_color.ipynb"
 #: The smallest run that executes every cell (the live run, 7 shipped generators and two
 #: classifiers on 300 test images). ``data_dir`` and ``out_dir`` are added by the caller.
 TINY_PARAMETERS = {"train_steps": 8, "batch_size": 4, "eval_limit": 300, "n_show": 4}
-
-
-def _markdown(nb_path) -> str:
-    nb = nbformat.read(str(nb_path), as_version=4)
-    return "".join(o.get("data", {}).get("text/markdown", "") for c in nb.cells
-                   if c.cell_type == "code" for o in c.get("outputs", []))
 
 
 @pytest.mark.notebook
@@ -32,7 +26,7 @@ def test_chapter_12_runs(tmp_path, data_dir):
     assert "luma correlation of x with itself: +1.00, with its negative: -1.00" in text
     assert "most frequent confusions of the chroma-only classifier" in text
     assert "Wall time of this notebook" in text
-    tables = _markdown(out)
+    tables = markdown_outputs(out)
     for heading in ("chroma-only clf", "gray→truth", "accuracy: true colours",
                     "CycleGAN + luma consistency", "paired L1 regression"):
         assert heading in tables, heading
