@@ -355,3 +355,36 @@ def test_compiled_discriminator_gradient_prints_no_remapper_error(capfd):
     grads = step()
     assert all(g is not None for g in grads)
     assert "remapper failed" not in capfd.readouterr().err
+
+
+def test_keep_luma_colourizer_keeps_the_input_luma_and_round_trips(tmp_path):
+    from cyclegan_lesson import colour_metrics
+
+    core = networks.unet_generator(image_size=32, ngf=4, in_channels=1, out_channels=2,
+                                   norm="instance")
+    model = networks.keep_luma(core, name="G_AB")
+    rng = np.random.default_rng(0)
+    gray = rng.uniform(-0.5, 0.5, (2, 32, 32, 1)).astype(np.float32)
+    rgb = np.asarray(model(gray))
+    assert rgb.shape == (2, 32, 32, 3) and rgb.min() >= -1 and rgb.max() <= 1
+    # Not gray: the untrained core predicts some chroma ...
+    assert np.abs(colour_metrics.chroma(rgb)).max() > 1e-4
+    # ... and the luma is the input's (mid-range input, nothing clips).
+    np.testing.assert_allclose(colour_metrics.luma(rgb), gray, atol=1e-5)
+    path = tmp_path / "G.keras"
+    model.save(path)
+    np.testing.assert_allclose(np.asarray(keras.saving.load_model(path)(gray)), rgb, atol=1e-6)
+
+
+def test_luma_chroma_to_rgb_inverts_rgb_to_ycbcr_and_rejects_bad_shapes():
+    from cyclegan_lesson import colour_metrics
+    from cyclegan_lesson.layers import LumaChromaToRGB
+
+    rgb = np.random.default_rng(1).uniform(-1, 1, (3, 4, 4, 3)).astype(np.float32)
+    ycc = colour_metrics.rgb_to_ycbcr(rgb)
+    back = np.asarray(LumaChromaToRGB()([ycc[..., :1], ycc[..., 1:]]))
+    np.testing.assert_allclose(back, rgb, atol=1e-5)
+    with pytest.raises(ValueError, match="1 channel and chroma with 2"):
+        LumaChromaToRGB()([ycc[..., :1], ycc])
+    with pytest.raises(ValueError, match="out_channels=2"):
+        networks.keep_luma(networks.unet_generator(image_size=32, ngf=4, in_channels=1))

@@ -3,6 +3,8 @@
 * :class:`ReflectionPadding2D` and :class:`InstanceNormalization` are Keras layers written with
   ``keras.ops`` only, so they run on the TensorFlow and the JAX backends alike.
 * :func:`residual_block` is the block of the CycleGAN ResNet generator.
+* :class:`LumaChromaToRGB` joins a gray image and predicted Cb, Cr into RGB with the same luma
+  (the output layer of :func:`cyclegan_lesson.networks.keep_luma` colourizers).
 * ``*_norm_reference`` are NumPy implementations of batch, instance, layer and group
   normalization written straight from the formulas of chapter 3; they are the ground truth the
   Keras layers are checked against.
@@ -20,6 +22,7 @@ __all__ = [
     "ReflectionPadding2D",
     "InstanceNormalization",
     "residual_block",
+    "LumaChromaToRGB",
     "batch_norm_reference",
     "instance_norm_reference",
     "layer_norm_reference",
@@ -211,3 +214,38 @@ def group_norm_reference(x, groups: int, eps: float = 1e-5) -> np.ndarray:
         )
     grouped = x.reshape(n, h, w, groups, c // groups)
     return _normalize(grouped, (1, 2, 4), eps).reshape(n, h, w, c)
+
+
+@keras.saving.register_keras_serializable(package="cyclegan_lesson")
+class LumaChromaToRGB(keras.layers.Layer):
+    """Join a gray image and predicted chroma into an RGB image that keeps the gray image's luma.
+
+    Inputs ``[luma, chroma]``: ``(N, H, W, 1)`` ITU-R 601 luma ``Y`` in [-1, 1] and ``(N, H, W, 2)``
+    chroma ``Cb, Cr`` in [-1, 1] (full range, as
+    :func:`cyclegan_lesson.colour_metrics.rgb_to_ycbcr`). Output ``(N, H, W, 3)`` RGB by the
+    inverse 601 transform ``R = Y + 1.402 Cr``, ``B = Y + 1.772 Cb``,
+    ``G = (Y - 0.299 R - 0.114 B) / 0.587``, clipped to [-1, 1]. Where no channel clips, the luma
+    of the output is ``Y`` exactly: a colourizer built this way cannot invert or change the
+    brightness, only add colour.
+    """
+
+    def build(self, input_shape):
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2:
+            raise ValueError("LumaChromaToRGB takes two inputs [luma (N, H, W, 1), chroma "
+                             f"(N, H, W, 2)], got {input_shape}.")
+        luma_shape, chroma_shape = (tuple(s) for s in input_shape)
+        if luma_shape[-1] != 1 or chroma_shape[-1] != 2:
+            raise ValueError("LumaChromaToRGB: expected luma with 1 channel and chroma with 2 "
+                             f"(Cb, Cr), got shapes {luma_shape} and {chroma_shape}.")
+
+    def call(self, inputs):
+        y, c = inputs
+        y = ops.cast(y, c.dtype)
+        cb, cr = c[..., 0:1], c[..., 1:2]
+        r = y + 1.402 * cr
+        b = y + 1.772 * cb
+        g = (y - 0.299 * r - 0.114 * b) / 0.587
+        return ops.clip(ops.concatenate([r, g, b], axis=-1), -1.0, 1.0)
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape[0])[:-1], 3)

@@ -4,6 +4,8 @@
   c7s1-3"; ``resnet_9blocks`` / ``resnet_6blocks`` in the official ``models/networks.py``).
 * :func:`unet_generator` -- the official ``UnetGenerator`` (``unet_256`` / ``unet_128``; plus a
   32x32 variant), an encoder-decoder with skip connections (pix2pix's generator).
+* :func:`keep_luma` -- wraps a gray -> chroma network into a gray -> RGB colourizer that keeps the
+  input's luma (it can only add colour).
 * :func:`patch_discriminator` -- the 70x70 PatchGAN (``basic`` = ``n_layers`` 3): a fully
   convolutional classifier whose every output judges one 70x70 patch of the input.
 * :func:`receptive_field` / :func:`receptive_field_table` -- computed from a model's layer stack.
@@ -25,12 +27,13 @@ import re
 
 import keras
 
-from .layers import InstanceNormalization, ReflectionPadding2D, residual_block
+from .layers import InstanceNormalization, LumaChromaToRGB, ReflectionPadding2D, residual_block
 
 __all__ = [
     "resnet_generator",
     "unet_generator",
     "patch_discriminator",
+    "keep_luma",
     "receptive_field",
     "receptive_field_table",
     "block_summary",
@@ -333,6 +336,37 @@ def unet_generator(
             if dropout and not innermost and i >= 4:
                 x = keras.layers.Dropout(0.5, name=f"{tag}_dropout")(x)
     return keras.Model(inputs, x, name=name or f"unet_{image_size}")
+
+
+def keep_luma(chroma_net: keras.Model, name: str | None = None) -> keras.Model:
+    """A colourizer that keeps its input's brightness: ``RGB = 601^-1(Y = input, Cb, Cr = net)``.
+
+    ``chroma_net`` maps a gray image ``(N, S, S, 1)`` in [-1, 1] to chroma ``(N, S, S, 2)`` (Cb,
+    Cr in [-1, 1], e.g. a :func:`unet_generator` or :func:`resnet_generator` with
+    ``in_channels=1, out_channels=2``: their ``tanh`` output is the chroma range). The wrapper
+    joins the input luma and the predicted chroma with :class:`LumaChromaToRGB`, so the luma of
+    the output equals the input wherever no RGB channel clips at +-1: the network cannot invert
+    the brightness (chapter 11's failure) and spends all its capacity on colour, the part of the
+    image that gray input lacks (Zhang et al. 2016 and Isola et al. 2017 colourize in Lab the
+    same way: predict only the colour channels).
+
+    Args:
+        chroma_net: a ``keras.Model`` with one input of 1 channel and an output of 2 channels.
+        name: model name (default ``chroma_net.name``).
+
+    Returns:
+        ``keras.Model``: ``(N, S, S, 1)`` gray in [-1, 1] -> ``(N, S, S, 3)`` RGB in [-1, 1].
+    """
+    in_shape, out_shape = tuple(chroma_net.input_shape), tuple(chroma_net.output_shape)
+    if in_shape[-1] != 1 or out_shape[-1] != 2:
+        raise ValueError(
+            f"keep_luma: chroma_net must map 1-channel gray to 2 chroma channels (Cb, Cr), got "
+            f"{in_shape} -> {out_shape}; build it with in_channels=1, out_channels=2."
+        )
+    gray = keras.Input(in_shape[1:], name="gray")
+    rgb = LumaChromaToRGB(name="luma_chroma_to_rgb", dtype="float32")(
+        [gray, chroma_net(gray)])
+    return keras.Model(gray, rgb, name=name or chroma_net.name)
 
 
 # ---------------------------------------------------------------------------------------------
