@@ -190,3 +190,26 @@ def test_bench_prints_one_json_line(capsys):
         "n_layers": 3, "channels": 3, "steps": 3, "warmup": 1, "jit": False,
         "precision": "float32", "pool_size": 50, "adversarial": "lsgan"}
     assert result["device"] and result["versions"]["tensorflow"]
+
+
+def test_translate_full_size_keeps_a_non_square_photo_whole(tmp_path):
+    import keras
+    from cyclegan_lesson import cyclegan, networks
+
+    keras.utils.set_random_seed(0)
+    g = networks.resnet_generator(n_blocks=1, ngf=4, image_size=32, in_channels=3,
+                                  out_channels=3, upsample="resize", name="G_AB")
+    model = tmp_path / "G_AB.keras"
+    g.save(model)
+    photo = tmp_path / "wide.jpg"
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (50, 90, 3), dtype=np.uint8)).save(photo)
+    proc = run_cli("translate", "--model", model, photo, "--out", tmp_path / "o", "--full-size",
+                   "--tile", "48")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert Image.open(tmp_path / "o" / "wide.png").size == (90, 50)
+    written = cli.translate_files(model, [photo], tmp_path / "o2", full_size=True, short_side=32)
+    assert Image.open(written[0]).size == (56, 32)  # 90 * 32 / 50 = 57.6 -> multiple of 4
+    proc = run_cli("translate", "--model", model, photo, "--out", tmp_path / "o3", "--tile", "48")
+    assert proc.returncode != 0 and "only with --full-size" in proc.stderr
+    assert cyclegan.load_generator(model)[1]["image_size"] == [32, 32]

@@ -203,6 +203,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     r.add_argument("--keep-size", action="store_true",
                    help="resize each result back to its input's size")
+    r.add_argument("--full-size", action="store_true",
+                   help="translate each image at its own size and aspect ratio (fully "
+                        "convolutional; large images in overlapping, blended tiles) instead of "
+                        "resizing it to the model's square size")
+    r.add_argument("--short-side", type=_int(8), default=None,
+                   help="with --full-size: first resize each image (aspect ratio kept) so that "
+                        "its shorter side has this many pixels (e.g. the training size, so "
+                        "strokes keep their size relative to the picture)")
+    r.add_argument("--tile", type=_int(16), default=512,
+                   help="with --full-size: the largest side translated in one pass; larger "
+                        "images go in overlapping tiles of this size (a multiple of 4)")
     r.add_argument("--batch-size", type=_int(1), default=16, help="images per model call")
 
     # -- bench ---------------------------------------------------------------------------------
@@ -310,8 +321,8 @@ def _collect_inputs(inputs) -> list[Path]:
     return files
 
 
-def _read_image(path: Path, size: tuple[int, int], channels: int):
-    """``(float32 HWC in [-1, 1] at the model's size, original (width, height))``."""
+def _read_image(path: Path, size: tuple[int, int] | None, channels: int):
+    """``(float32 HWC in [-1, 1] at ``size`` (None: its own size), original (width, height))``."""
     import numpy as np
     from PIL import Image, UnidentifiedImageError
 
@@ -327,7 +338,7 @@ def _read_image(path: Path, size: tuple[int, int], channels: int):
                                       .astype(np.uint8))
             # PIL's RGB -> L conversion is the ITU-R 601 luma 0.299 R + 0.587 G + 0.114 B.
             img = img.convert("L" if channels == 1 else "RGB")
-            if img.size != (size[1], size[0]):
+            if size is not None and img.size != (size[1], size[0]):
                 img = img.resize((size[1], size[0]), Image.Resampling.BICUBIC)
             arr = np.asarray(img, dtype=np.float32)
     except UnidentifiedImageError:
@@ -340,10 +351,17 @@ def _read_image(path: Path, size: tuple[int, int], channels: int):
 
 
 def translate_files(model_path, inputs, out_dir, *, keep_size: bool = False,
-                    batch_size: int = 16) -> list[str]:
+                    batch_size: int = 16, full_size: bool = False,
+                    short_side: int | None = None, tile: int = 512) -> list[str]:
     """Translate image files/folders ``inputs`` with the generator at ``model_path``; write PNGs
-    into ``out_dir`` and return their paths. Errors: ``FileNotFoundError`` (missing input or
-    model), :class:`UsageError` (not an image, unreadable model), ``PermissionError``."""
+    into ``out_dir`` and return their paths.
+
+    By default each image is resized to the model's square input size. With ``full_size`` it is
+    translated at its own size and aspect ratio by :func:`cyclegan_lesson.any_size.
+    translate_any_size` (after resizing its shorter side to ``short_side`` pixels, if given;
+    images larger than ``tile`` go in overlapping tiles). Errors: ``FileNotFoundError`` (missing
+    input or model), :class:`UsageError` (not an image, unreadable model, a generator that is
+    not fully convolutional), ``PermissionError``."""
     import numpy as np
     from PIL import Image
 
@@ -359,6 +377,9 @@ def translate_files(model_path, inputs, out_dir, *, keep_size: bool = False,
         raise UsageError(str(exc).splitlines()[0]) from None
     height, width = meta["image_size"]
     channels = int(meta["input_channels"])
+    if full_size:
+        return _translate_full_size(model, files, out, channels, keep_size=keep_size,
+                                    short_side=short_side, tile=tile)
     images = [_read_image(f, (height, width), channels) for f in files]  # all checked first
     written: list[str] = []
     used: set[str] = set()
@@ -371,12 +392,51 @@ def translate_files(model_path, inputs, out_dir, *, keep_size: bool = False,
             img = Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr)
             if keep_size and img.size != original:
                 img = img.resize(original, Image.Resampling.BICUBIC)
-            name, k = f"{src.stem}.png", 1
-            while name in used:
-                name, k = f"{src.stem}_{k}.png", k + 1
-            used.add(name)
+            name = _out_name(src, used)
             img.save(out / name)
             written.append(str(out / name))
+    return written
+
+
+def _out_name(src: Path, used: set[str]) -> str:
+    name, k = f"{src.stem}.png", 1
+    while name in used:
+        name, k = f"{src.stem}_{k}.png", k + 1
+    used.add(name)
+    return name
+
+
+def _translate_full_size(model, files: list[Path], out: Path, channels: int, *,
+                         keep_size: bool, short_side: int | None, tile: int) -> list[str]:
+    """``translate --full-size``: each image at its own aspect ratio, one at a time."""
+    import numpy as np
+    from PIL import Image
+
+    from . import any_size, plotting
+
+    try:
+        free = any_size.fully_convolutional(model)
+    except ValueError as exc:
+        raise UsageError(f"--full-size: {exc}") from None
+    multiple = any_size.total_stride(free)
+    if tile % multiple:
+        raise UsageError(f"--tile must be a multiple of the generator's stride {multiple}, "
+                         f"got {tile}")
+    images = [_read_image(f, None, channels) for f in files]  # all checked first
+    written: list[str] = []
+    used: set[str] = set()
+    for (image, original), src in zip(images, files, strict=True):
+        if short_side is not None:
+            h, w = any_size.fit_scale(image.shape[0], image.shape[1], short_side, multiple)
+            image = _read_image(src, (h, w), channels)[0]
+        result = any_size.translate_any_size(free, image, tile=tile, overlap=min(64, tile // 4))
+        arr = plotting.to_uint8(result[None])[0]
+        img = Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr)
+        if keep_size and img.size != original:
+            img = img.resize(original, Image.Resampling.BICUBIC)
+        path = out / _out_name(src, used)
+        img.save(path)
+        written.append(str(path))
     return written
 
 
@@ -425,8 +485,11 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_translate(args) -> int:
+    if not args.full_size and (args.short_side is not None or args.tile != 512):
+        raise UsageError("--short-side and --tile apply only with --full-size")
     written = translate_files(args.model, args.inputs, args.out, keep_size=args.keep_size,
-                              batch_size=args.batch_size)
+                              batch_size=args.batch_size, full_size=args.full_size,
+                              short_side=args.short_side, tile=args.tile)
     print(f"translated {len(written)} image(s) into {args.out}")
     return 0
 
