@@ -8,6 +8,8 @@
   input's luma (it can only add colour).
 * :func:`patch_discriminator` -- the 70x70 PatchGAN (``basic`` = ``n_layers`` 3): a fully
   convolutional classifier whose every output judges one 70x70 patch of the input.
+* :func:`pixel_discriminator` -- the official ``PixelDiscriminator`` (1x1 PatchGAN, "PixelGAN"):
+  every output judges one pixel's colour alone.
 * :func:`receptive_field` / :func:`receptive_field_table` -- computed from a model's layer stack.
 
 Every builder returns a functional ``keras.Model`` mapping NHWC float32 images in [-1, 1] to
@@ -33,6 +35,7 @@ __all__ = [
     "resnet_generator",
     "unet_generator",
     "patch_discriminator",
+    "pixel_discriminator",
     "keep_luma",
     "receptive_field",
     "receptive_field_table",
@@ -443,6 +446,42 @@ def patch_discriminator(
     outputs = _conv(1, 4, 1, use_bias=True, name="logits")(x)
     outputs = keras.layers.Activation("linear", name="logits_linear", dtype="float32")(outputs)
     return keras.Model(inputs, outputs, name=name or f"patchgan_{n_layers}layers")
+
+
+def pixel_discriminator(
+    ndf: int = 64,
+    in_channels: int = 3,
+    norm: str = "batch",
+    name: str | None = None,
+) -> keras.Model:
+    """The 1x1 PatchGAN (official ``PixelDiscriminator``, pix2pix's "PixelGAN").
+
+    ``1x1 conv ndf - LeakyReLU(0.2) - 1x1 conv 2 ndf - norm - LeakyReLU(0.2) - 1x1 conv 1``: every
+    output logit judges one input pixel alone (receptive field 1), so it can only ask whether a
+    pixel's colour is plausible, not whether it fits its neighbours.
+
+    Args:
+        ndf: filters of the first layer (the second has ``2 ndf``).
+        in_channels: image channels (4 for a conditional gray + colour pair).
+        norm: ``"batch"`` (official), ``"instance"`` or ``"none"``.
+        name: model name (default ``pixelgan``).
+
+    Returns:
+        ``keras.Model``: ``(N, H, W, in_channels)`` in [-1, 1] -> ``(N, H, W, 1)`` logits.
+    """
+    who = "pixel_discriminator"
+    ndf = _check_positive_int(ndf, "ndf", who)
+    in_channels = _check_positive_int(in_channels, "in_channels", who)
+    norm = _check_norm(norm, who)
+    inputs = keras.Input((None, None, in_channels), name="image")
+    x = _conv(ndf, 1, 1, use_bias=True, name=f"C{ndf}_1x1")(inputs)
+    x = LeakyReLU(0.2, name=f"C{ndf}_1x1_lrelu")(x)
+    x = _conv(2 * ndf, 1, 1, use_bias=norm != "batch", name=f"C{2 * ndf}_1x1")(x)
+    x = _apply(_norm_layer(norm, affine=True, name=f"C{2 * ndf}_1x1_norm"), x)
+    x = LeakyReLU(0.2, name=f"C{2 * ndf}_1x1_lrelu")(x)
+    x = _conv(1, 1, 1, use_bias=True, name="logits")(x)
+    outputs = keras.layers.Activation("linear", name="logits_linear", dtype="float32")(x)
+    return keras.Model(inputs, outputs, name=name or "pixelgan")
 
 
 # ---------------------------------------------------------------------------------------------
