@@ -358,9 +358,15 @@ def train_stargan(model: StarGAN, images, domains, *, steps: int, batch_size: in
         raise ValueError(  # noqa: TRY004 - the course raises ValueError for bad arguments
             f"train_stargan: expected a StarGAN, got {type(model).__name__}.")
     _int_labels(domains, model.num_domains, "train_stargan")
-    return gan.train_gan(model, images, labels=np.asarray(domains, np.int32), steps=steps,
-                         batch_size=int(batch_size) * model.n_critic, chunk=chunk,
-                         on_chunk=on_chunk, log_path=log_path, seed=seed)
+    logger = gan._tf().get_logger()        # successive models' training functions are traced
+    level = logger.level                   # anew; TensorFlow warns about that "retracing"
+    logger.setLevel("ERROR")
+    try:
+        return gan.train_gan(model, images, labels=np.asarray(domains, np.int32), steps=steps,
+                             batch_size=int(batch_size) * model.n_critic, chunk=chunk,
+                             on_chunk=on_chunk, log_path=log_path, seed=seed)
+    finally:
+        logger.setLevel(level)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -487,8 +493,8 @@ def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int
     """Train a :class:`StarGAN` on the digit domains (``recipe`` overrides
     :data:`DEFAULT_RECIPE`; each training digit in one domain only), saving a checkpoint to
     ``<out>/checkpoint`` every ``checkpoint_every`` steps and continuing from it when it
-    exists; at the end write ``<out>/generator.keras``, ``generator.json`` (recipe, wall time,
-    device) and ``history.json``. Returns the record."""
+    exists; at the end write ``<out>/generator.keras`` and ``generator.json`` (recipe, wall
+    time, device, the loss history per ``chunk``). Returns the record."""
     from .conditional_gan import _load_checkpoint, _save_checkpoint
     from .runinfo import device_summary
 
@@ -528,11 +534,11 @@ def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int
               "device": device_summary(), "keras": keras.__version__,
               "inputs": {"image": "float32 (32, 32, 3) in [-1, 1]",
                          "c": f"float32 ({digit_domains.NUM_DOMAINS},) one-hot target domain"},
-              "output": "float32 (32, 32, 3) in [-1, 1]"}
+              "output": "float32 (32, 32, 3) in [-1, 1]",
+              "history": {k: v for k, v in history.items() if k != "wall_s"}}
     out.mkdir(parents=True, exist_ok=True)
     model.generator.save(out / "generator.keras")
-    (out / "generator.json").write_text(json.dumps(record, indent=1, default=float) + "\n")
-    (out / "history.json").write_text(json.dumps(history))
+    (out / "generator.json").write_text(json.dumps(record, default=float) + "\n")
     return record
 
 
