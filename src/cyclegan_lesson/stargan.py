@@ -24,7 +24,7 @@ The domains here are :mod:`cyclegan_lesson.digit_domains` (MNIST digits in 7 sty
 ground truth is known). :func:`train` trains (resumably) the shipped generator
 ``models/stargan_digits/generator.keras``:
 
-    python -m cyclegan_lesson.stargan --out models/stargan_digits --steps 3000
+    python -m cyclegan_lesson.stargan --out models/stargan_digits
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ SHIPPED_GENERATOR = "stargan_digits/generator.keras"
 #: ``ndf``, 2 ``ndf``, 4 ``ndf`` channels), the paper's loss weights and Adam settings.
 DEFAULT_RECIPE = dict(ngf=8, n_blocks=2, ndf=16, lambda_cls=1.0, lambda_rec=10.0,
                       lambda_gp=10.0, n_critic=1, batch_size=16, learning_rate=2e-4,
-                      beta_1=0.5, beta_2=0.999, steps=4000, train_limit=21000, seed=0)
+                      beta_1=0.5, beta_2=0.999, steps=8000, train_limit=21000, seed=0)
 
 
 def _check_positive(**values):
