@@ -67,7 +67,7 @@ def _gray01(gray) -> np.ndarray:
 
 def _shifted(g: np.ndarray, offsets) -> np.ndarray:
     """``(len(offsets), N, H, W)``: ``g`` shifted by each (dy, dx), zero (background) padded."""
-    n, h, w = g.shape
+    _, h, w = g.shape
     pad = np.pad(g, ((0, 0), (1, 1), (1, 1)))
     return np.stack([pad[:, 1 + dy:1 + dy + h, 1 + dx:1 + dx + w] for dy, dx in offsets])
 

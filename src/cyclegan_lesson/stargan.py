@@ -282,7 +282,7 @@ class StarGAN(keras.Model):
     def _one_hot(self, labels):
         return ops.one_hot(labels, self.num_domains)
 
-    def critic_step(self, real, c_org):
+    def discriminator_step(self, real, c_org):
         """One D step: ``L_D = -L_adv + lambda_cls L_cls^r`` with the gradient penalty."""
         tf = gan._tf()
         c_trg = self._random_targets(ops.shape(real)[0])
@@ -322,7 +322,7 @@ class StarGAN(keras.Model):
         m = ops.shape(real)[0] // self.n_critic
         d_out = []
         for k in range(self.n_critic):
-            d_out.append(self.critic_step(real[k * m:(k + 1) * m], c_org[k * m:(k + 1) * m]))
+            d_out.append(self.discriminator_step(real[k * m:(k + 1) * m], c_org[k * m:(k + 1) * m]))
         g_out = self.generator_step(real[-m:], c_org[-m:])
         d_mean = [ops.mean(ops.stack([o[i] for o in d_out])) for i in range(5)]
         values = dict(zip(("d_loss", "d_adv", "d_cls", "gp", "cls_acc_real"), d_mean))
