@@ -52,6 +52,7 @@ __all__ = [
     "augment_batch",
     "load_digit_arrays",
     "train_digit_classifier",
+    "train_array_classifier",
     "evaluate_classifier",
     "predict_labels",
     "load_classifier",
@@ -344,6 +345,39 @@ def train_digit_classifier(
                             train_accuracy=train_acc, parameters=int(model.count_params()),
                             wall_time_s=wall, config=config,
                             per_class_accuracy=ev["per_class_accuracy"])
+
+
+def train_array_classifier(images, labels, num_classes: int = 10, *, width: int = 16,
+                           epochs: int = 3, batch_size: int = 64, learning_rate: float = 2e-3,
+                           seed: int = 0) -> keras.Model:
+    """A fresh :func:`digit_classifier` with ``num_classes`` outputs trained on arrays: images
+    NHWC float32 ``(N, S, S, C)`` in [-1, 1] (``S`` a multiple of 8, ``C`` in 1..3), integer
+    ``labels`` ``(N,)`` in ``0 .. num_classes - 1``; the course's optimizer setup
+    (:func:`_compile`), no augmentation, no console output. Returns the model (logits)."""
+    import tensorflow as tf
+
+    x = np.asarray(images, np.float32)
+    y = np.asarray(labels)
+    if x.ndim != 4 or x.shape[1] != x.shape[2] or x.shape[1] % 8:
+        raise ValueError(f"train_array_classifier: images must be square NHWC with a side that "
+                         f"is a multiple of 8 (e.g. (N, 32, 32, 3)), got {x.shape}.")
+    if y.shape != (len(x),):
+        raise ValueError(f"train_array_classifier: labels must have shape ({len(x)},), one per "
+                         f"image, got {y.shape}.")
+    if len(y) and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(f"train_array_classifier: labels must be in 0..{num_classes - 1}, got "
+                         f"{y.min()}..{y.max()}.")
+    if len(x) < batch_size:
+        raise ValueError(f"train_array_classifier: {len(x)} images < batch_size {batch_size}.")
+    keras.utils.set_random_seed(int(seed))
+    model = digit_classifier(x.shape[-1], image_size=x.shape[1], width=int(width),
+                             num_classes=int(num_classes))
+    _compile(model, learning_rate, math.ceil(len(x) / batch_size) * int(epochs))
+    ds = (tf.data.Dataset.from_tensor_slices((x, y.astype(np.int64)))
+          .shuffle(len(x), seed=int(seed), reshuffle_each_iteration=True)
+          .batch(int(batch_size)).prefetch(2))
+    model.fit(ds, epochs=int(epochs), verbose=0, shuffle=False)
+    return model
 
 
 def train_domain_classifier(data_dir=None, *, train_limit: int | None = None,
