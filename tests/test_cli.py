@@ -213,3 +213,43 @@ def test_translate_full_size_keeps_a_non_square_photo_whole(tmp_path):
     proc = run_cli("translate", "--model", model, photo, "--out", tmp_path / "o3", "--tile", "48")
     assert proc.returncode != 0 and "only with --full-size" in proc.stderr
     assert cyclegan.load_generator(model)[1]["image_size"] == [32, 32]
+
+
+def test_train_keep_luma_and_batch_norm(tmp_path, data_dir):
+    """``train --keep-luma --norm batch``: G_AB predicts only the chroma, so its exported file
+    keeps the luma of real gray test images exactly (up to clipping); the options are recorded;
+    resuming with the plain generator is refused."""
+    import keras
+
+    from cyclegan_lesson import colour_metrics, data
+
+    out = tmp_path / "kl"
+    proc = run_cli("train", "--task", "gray2color", "--out", out, "--data-dir", data_dir,
+                   "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "2",
+                   "--sample-images", "0", "--luma-every", "0", "--verbose", "0",
+                   "--generator", "unet", "--ngf", "4", "--ndf", "4", "--n-layers", "2",
+                   "--keep-luma", "--norm", "batch")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    meta = json.loads((out / "generators.json").read_text())
+    assert meta["parameters"]["keep_luma"] is True and meta["parameters"]["norm"] == "batch"
+    gray, _ = data.load_arrays("cifar10_gray", "test", data_dir, limit=8)
+    g_ab = keras.models.load_model(out / "G_AB.keras")
+    rgb = g_ab.predict(gray, verbose=0)
+    unclipped = np.all(np.abs(rgb) < 0.999, axis=-1)
+    assert unclipped.mean() > 0.5
+    diff = np.abs(colour_metrics.luma(rgb) - gray)[..., 0]
+    assert diff[unclipped].max() < 1e-4
+    again = run_cli("train", "--task", "gray2color", "--out", out, "--data-dir", data_dir,
+                    "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "2",
+                    "--generator", "unet", "--ngf", "4", "--ndf", "4", "--n-layers", "2")
+    assert again.returncode != 0
+    assert "keep_luma True (checkpoint) vs False (now)" in again.stderr
+
+
+def test_keep_luma_is_for_gray2color_only(capsys, tmp_path, data_dir):
+    expect_error(capsys, ["train", "--task", "mnist2svhn", "--out", tmp_path / "o",
+                          "--data-dir", data_dir, "--keep-luma"], "gray2color task only")
+    expect_error(capsys, ["train", "--task", "mnist2svhn", "--out", tmp_path / "o",
+                          "--data-dir", data_dir, "--luma-g-ba"], "gray2color task only")
+    expect_usage_error(capsys, ["train", "--task", "gray2color", "--out", tmp_path,
+                                "--norm", "layer"], "invalid choice: 'layer'")

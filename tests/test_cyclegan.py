@@ -321,3 +321,72 @@ def test_cyclegan_needs_matching_domains():
     d = networks.patch_discriminator(1, 4, 1, 32)
     with pytest.raises(ValueError, match="cycles close"):
         CycleGAN(g1, g2, d, d, weights=losses.CycleGANLossWeights(lambda_identity=0))
+
+
+def test_keep_luma_generator_keeps_the_luma_and_round_trips(tmp_path):
+    """build_cyclegan(keep_luma=True): G_AB predicts only Cb, Cr (its inner U-Net has 2 output
+    channels), the luma of its output is the input wherever nothing clips, it trains, and the
+    exported .keras file loads after ``import cyclegan_lesson`` with the same outputs."""
+    from cyclegan_lesson import colour_metrics
+
+    model = tiny_model(1, 3, generator="unet", keep_luma=True)
+    inner = [layer for layer in model.G_AB.layers if isinstance(layer, keras.Model)]
+    assert len(inner) == 1 and inner[0].output_shape[-1] == 2
+    x = np.random.default_rng(3).uniform(-0.3, 0.3, (4, 32, 32, 1)).astype(np.float32)
+    out = np.asarray(model.G_AB(x, training=False))
+    assert out.shape == (4, 32, 32, 3)
+    np.testing.assert_allclose(colour_metrics.luma(out), x, atol=1e-5)
+    plain = tiny_model(1, 3, generator="unet")
+    assert np.abs(colour_metrics.luma(np.asarray(plain.G_AB(x, training=False))) - x).max() > 0.01
+    model.compile()
+    gray, colour = x, np.random.default_rng(4).uniform(-1, 1, (4, 32, 32, 3)).astype(np.float32)
+    ds = tf.data.Dataset.from_tensors((gray, colour)).repeat()
+    logs = model.fit(ds, epochs=1, steps_per_epoch=2, verbose=0, shuffle=False).history
+    assert np.isfinite(logs["G_total"][-1])
+    trained = np.asarray(model.G_AB(x, training=False))
+    assert np.abs(trained - out).max() > 1e-4  # it did learn ...
+    np.testing.assert_allclose(colour_metrics.luma(trained), x, atol=1e-5)  # ... only colour
+    save_generators(model, tmp_path, domain_a="cifar10_gray", domain_b="cifar10_color")
+    loaded = keras.models.load_model(tmp_path / "G_AB.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.G_AB(x, training=False),
+                               atol=1e-5)
+
+
+def test_keep_luma_and_norm_options_are_checked():
+    with pytest.raises(ValueError, match="channels_a = 1 and channels_b = 3"):
+        tiny_model(3, 3, generator="unet", keep_luma=True)
+    with pytest.raises(ValueError, match="norm must be 'instance' or 'batch'"):
+        tiny_model(1, 3, generator="unet", norm="layer")
+    with pytest.raises(ValueError, match="option of the U-Net"):
+        tiny_model(1, 3, generator="resnet", norm="batch")
+    bn = tiny_model(1, 3, generator="unet", norm="batch")
+    assert any(isinstance(layer, keras.layers.BatchNormalization) for layer in bn.G_AB.layers)
+    inst = tiny_model(1, 3, generator="unet")
+    assert not any(isinstance(layer, keras.layers.BatchNormalization)
+                   for layer in inst.G_AB.layers)
+
+
+def test_luma_g_ba_is_the_exact_frozen_luma(tmp_path):
+    """build_cyclegan(luma_g_ba=True): G_BA is ITU-R 601 luma, has nothing to train, and a
+    training step leaves it unchanged (only G_AB learns); it round-trips through .keras."""
+    from cyclegan_lesson import colour_metrics
+    from cyclegan_lesson.cyclegan import luma_generator
+
+    model = tiny_model(1, 3, generator="unet", keep_luma=True, luma_g_ba=True)
+    y = np.random.default_rng(5).uniform(-1, 1, (3, 32, 32, 3)).astype(np.float32)
+    np.testing.assert_allclose(model.G_BA(y), colour_metrics.luma(y), atol=1e-6)
+    assert model.G_BA.trainable_variables == [] and model.G_BA.count_params() == 3
+    model.compile()
+    gray = colour_metrics.luma(y)
+    before = np.asarray(model.G_AB(gray, training=False))
+    ds = tf.data.Dataset.from_tensors((gray, y)).repeat()
+    model.fit(ds, epochs=1, steps_per_epoch=2, verbose=0, shuffle=False)
+    np.testing.assert_allclose(model.G_BA(y), colour_metrics.luma(y), atol=1e-6)
+    assert np.abs(np.asarray(model.G_AB(gray, training=False)) - before).max() > 1e-4
+    luma_generator(32).save(tmp_path / "luma.keras")
+    loaded = keras.models.load_model(tmp_path / "luma.keras")
+    np.testing.assert_allclose(loaded.predict(y, verbose=0), colour_metrics.luma(y), atol=1e-6)
+    with pytest.raises(ValueError, match="channels_a = 1 and channels_b = 3"):
+        tiny_model(3, 3, luma_g_ba=True)
+    with pytest.raises(ValueError, match="positive int"):
+        luma_generator(0)

@@ -12,8 +12,8 @@ from test_notebook_02_03 import _stdout
 
 NAME = "12_cifar10_gray_color.ipynb"
 
-#: The smallest run that executes every cell (the live run, 7 shipped generators and two
-#: classifiers on 300 test images). ``data_dir`` and ``out_dir`` are added by the caller.
+#: The smallest run that executes every cell (the live run of the shipped keep-luma recipe, 9
+#: shipped generators and two classifiers on 300 test images, the recipe-search table). ``data_dir`` and ``out_dir`` are added by the caller.
 TINY_PARAMETERS = {"train_steps": 8, "batch_size": 4, "eval_limit": 300, "n_show": 4}
 
 
@@ -25,10 +25,13 @@ def test_chapter_12_runs(tmp_path, data_dir):
     assert "colourfulness of pure red: 85.53" in text
     assert "luma correlation of x with itself: +1.00, with its negative: -1.00" in text
     assert "most frequent confusions of the chroma-only classifier" in text
+    assert "untrained G_XY: luma of the output = input within 1e-5 where nothing clips: True" in text
+    assert "a third of the way from gray to the true colours" in text
     assert "Wall time of this notebook" in text
     tables = markdown_outputs(out)
     for heading in ("chroma-only clf", "gray→truth", "accuracy: true colours",
-                    "CycleGAN + luma consistency", "paired L1 regression"):
+                    "CycleGAN + luma consistency", "paired L1 regression",
+                    "options added to", "--keep-luma --luma-g-ba"):
         assert heading in tables, heading
     for name in ("results.json", "live_run/luma.csv", "live_run/G_AB.keras"):
         assert (tmp_path / "out" / name).exists(), name

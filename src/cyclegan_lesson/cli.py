@@ -135,6 +135,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lambda-luma", type=_float(0.0), default=0.0,
                    help="weight of the luma-consistency terms |lum(G_AB(a)) - a| + "
                         "|G_BA(b) - lum(b)| (gray2color only; default 0 = off)")
+    t.add_argument("--keep-luma", action="store_true",
+                   help="gray2color only: G_AB predicts only the chroma (Cb, Cr) and keeps its "
+                        "gray input as the luma of its output (networks.keep_luma)")
+    t.add_argument("--luma-g-ba", action="store_true",
+                   help="gray2color only: G_BA is the fixed ITU-R 601 luma (nothing learnt), the "
+                        "exact colour -> gray map")
+    t.add_argument("--norm", choices=("instance", "batch"), default="instance",
+                   help="normalization of the U-Net generators (default instance; batch = the "
+                        "official U-Net's)")
     t.add_argument("--luma-every", type=_int(0), default=100,
                    help="gray2color: write the luma correlation of 256 colourized test images "
                         "to luma.csv every N steps (0: off)")
@@ -472,6 +481,7 @@ def _cmd_train(args) -> int:
         semantic_classifiers=(args.classifier_a, args.classifier_b),
         semantic_labels=args.semantic_labels,
         lambda_adv=args.lambda_adv, lambda_luma=args.lambda_luma, luma_every=args.luma_every,
+        keep_luma=args.keep_luma, norm=args.norm, luma_g_ba=args.luma_g_ba,
     )
     out = Path(run.out_dir)
     print(f"trained {run.steps} steps"

@@ -680,6 +680,9 @@ def build_cyclegan(
     weights: losses.CycleGANLossWeights | None = None,
     pool_size: int = 50,
     seed: int | None = None,
+    keep_luma: bool = False,
+    norm: str = "instance",
+    luma_g_ba: bool = False,
 ) -> CycleGAN:
     """Build the four networks with :mod:`cyclegan_lesson.networks` and wrap them in a
     :class:`CycleGAN` (not compiled).
@@ -689,8 +692,28 @@ def build_cyclegan(
     official ``--norm instance``; ``image_size`` a power of two >= 32). Discriminators:
     :func:`networks.patch_discriminator` with ``n_layers`` and ``ndf``. The paper: resnet,
     9 blocks at 256 (6 at 128), ngf = ndf = 64, n_layers = 3.
+
+    ``keep_luma`` (gray -> colour only: ``channels_a == 1``, ``channels_b == 3``): ``G_AB``
+    predicts only the chroma (Cb, Cr; a generator with 1 input and 2 output channels) and keeps
+    the input as the luma of its output (:func:`networks.keep_luma`), so it cannot change the
+    brightness and all its capacity goes to colour. ``norm``: the U-Net generators'
+    normalization, ``"instance"`` (CycleGAN's default) or ``"batch"`` (the official U-Net
+    default, pix2pix); the ResNet generator always uses instance norm. ``luma_g_ba`` (gray2color
+    only): ``G_BA`` is not learnt but is the exact colour -> gray map, the ITU-R 601 luma
+    (:func:`luma_generator`), so the backward cycle ``G_AB(lum(y)) ~ y`` is a regression of
+    the colours from their own luma, on colour images alone.
     """
     from . import networks
+
+    if norm not in ("instance", "batch"):
+        raise ValueError(f"build_cyclegan: norm must be 'instance' or 'batch', got {norm!r}.")
+    if norm != "instance" and generator != "unet":
+        raise ValueError("build_cyclegan: norm='batch' is an option of the U-Net generator; "
+                         f"use generator='unet' or norm='instance' (got generator={generator!r}).")
+    if (keep_luma or luma_g_ba) and (channels_a, channels_b) != (1, 3):
+        raise ValueError(
+            "build_cyclegan: keep_luma and luma_g_ba are for gray -> RGB colourization; they need "
+            f"channels_a = 1 and channels_b = 3 (gray2color), got {channels_a} and {channels_b}.")
 
     if generator == "resnet":
         def make(cin, cout, name):
@@ -700,19 +723,38 @@ def build_cyclegan(
     elif generator == "unet":
         def make(cin, cout, name):
             return networks.unet_generator(image_size=image_size, ngf=ngf, in_channels=cin,
-                                           out_channels=cout, norm="instance", name=name)
+                                           out_channels=cout, norm=norm, name=name)
     else:
         raise ValueError(
             f"build_cyclegan: generator must be 'resnet' or 'unet', got {generator!r}.")
+    if keep_luma:
+        g_ab = networks.keep_luma(make(1, 2, "G_AB_chroma"), name="G_AB")
+    else:
+        g_ab = make(channels_a, channels_b, "G_AB")
     return CycleGAN(
-        make(channels_a, channels_b, "G_AB"),
-        make(channels_b, channels_a, "G_BA"),
+        g_ab,
+        luma_generator(image_size, name="G_BA") if luma_g_ba else make(channels_b, channels_a, "G_BA"),
         networks.patch_discriminator(n_layers=n_layers, ndf=ndf, in_channels=channels_a,
                                      image_size=image_size, name="D_A"),
         networks.patch_discriminator(n_layers=n_layers, ndf=ndf, in_channels=channels_b,
                                      image_size=image_size, name="D_B"),
         weights=weights, pool_size=pool_size, seed=seed,
     )
+
+
+def luma_generator(image_size: int = 32, name: str = "G_BA") -> keras.Model:
+    """The exact colour -> gray map as a (frozen) generator: ``(N, S, S, 3)`` RGB in [-1, 1] ->
+    ``(N, S, S, 1)`` ITU-R 601 luma ``0.299 R + 0.587 G + 0.114 B`` in [-1, 1], a 1x1
+    convolution with fixed weights and no bias (no trainable parameters; a plain Keras model
+    that saves and loads as a ``.keras`` file)."""
+    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 1:
+        raise ValueError(f"luma_generator: image_size must be a positive int, got {image_size!r}")
+    rgb = keras.Input((image_size, image_size, 3), name="rgb")
+    conv = keras.layers.Conv2D(1, 1, use_bias=False, trainable=False, name="luma_601",
+                               dtype="float32")
+    gray = conv(rgb)
+    conv.set_weights([np.array([0.299, 0.587, 0.114], np.float32).reshape(1, 1, 3, 1)])
+    return keras.Model(rgb, gray, name=name)
 
 
 # --------------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ TASK_DEFAULTS: dict[str, dict] = {
 #: loss scaling under ``mixed_float16`` extends): a checkpoint only resumes a run with the same
 #: values.
 ARCHITECTURE_KEYS = ("task", "image_size", "generator", "n_blocks", "ngf", "ndf", "n_layers",
-                     "upsample", "pool_size", "precision")
+                     "upsample", "pool_size", "precision", "keep_luma", "norm", "luma_g_ba")
 
 
 @dataclasses.dataclass
@@ -160,6 +160,9 @@ def train(
     lambda_adv: float = 1.0,
     lambda_luma: float = 0.0,
     luma_every: int = 100,
+    keep_luma: bool = False,
+    norm: str = "instance",
+    luma_g_ba: bool = False,
 ) -> TrainingRun:
     """Train CycleGAN on ``task`` and write everything into ``out_dir`` (resuming if it holds a
     checkpoint of the same configuration).
@@ -218,6 +221,13 @@ def train(
         lambda_luma: weight of the luma-consistency terms (gray2color only; 0 = off):
             ``|lum(G_AB(a)) - a|`` and ``|G_BA(b) - lum(b)|``
             (:func:`cyclegan_lesson.losses.luma_consistency_loss`).
+        keep_luma: gray2color only: ``G_AB`` predicts only the chroma (Cb, Cr) and keeps its
+            input as the luma of its output (:func:`cyclegan_lesson.networks.keep_luma`); the
+            luma-consistency term of ``G_AB`` is then zero by construction (up to clipping).
+        norm: the U-Net generators' normalization, ``"instance"`` (default) or ``"batch"``.
+        luma_g_ba: gray2color only: ``G_BA`` is the fixed ITU-R 601 luma
+            (:func:`cyclegan_lesson.cyclegan.luma_generator`, nothing learnt), the exact
+            colour -> gray map; the backward cycle then regresses colours on their own luma.
         luma_every: gray2color: every this many steps, write the luma correlation of 256
             colourized test images to ``luma.csv``
             (:class:`~cyclegan_lesson.callbacks.LumaMonitor`; 0: off).
@@ -260,6 +270,7 @@ def train(
                 else [None if c is None else str(c) for c in semantic_classifiers],
                 semantic_labels=str(semantic_labels),
                 lambda_adv=float(lambda_adv), lambda_luma=float(lambda_luma),
+                keep_luma=bool(keep_luma), norm=str(norm), luma_g_ba=bool(luma_g_ba),
                 data_dir=None if data_dir is None else str(data_dir))
     for key in ("epochs", "steps_per_epoch", "batch_size", "ngf", "ndf", "n_layers",
                 "image_size"):
@@ -276,6 +287,17 @@ def train(
     if lambda_luma and task != "gray2color":
         raise ValueError("lambda_luma asks G_AB to keep the luma of its gray input; it is for "
                          f"the gray2color task only, got {task!r}")
+    if keep_luma and task != "gray2color":
+        raise ValueError("keep_luma makes G_AB a gray -> colour network that predicts only the "
+                         f"chroma; it is for the gray2color task only, got {task!r}")
+    if luma_g_ba and task != "gray2color":
+        raise ValueError("luma_g_ba makes G_BA the fixed colour -> luma map; it is for the "
+                         f"gray2color task only, got {task!r}")
+    if norm not in ("instance", "batch"):
+        raise ValueError(f"norm must be 'instance' or 'batch', got {norm!r}")
+    if norm == "batch" and generator != "unet":
+        raise ValueError("norm='batch' is an option of the U-Net generator; use "
+                         f"generator='unet' (got {generator!r})")
     if lr <= 0:
         raise ValueError(f"lr must be > 0, got {lr}")
     n_epochs_decay = epochs // 2 if n_epochs_decay is None else n_epochs_decay
@@ -364,6 +386,7 @@ def train(
             size, dom_a.channels, dom_b.channels, generator=generator,
             n_blocks=int(opts["n_blocks"]), ngf=ngf, ndf=ndf, n_layers=n_layers,
             upsample=upsample, weights=weights, pool_size=pool_size, seed=seed_model,
+            keep_luma=bool(keep_luma), norm=norm, luma_g_ba=bool(luma_g_ba),
         )
         if lambda_semantic or lambda_identity_x:
             from . import semantic
