@@ -512,20 +512,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m cyclegan_lesson.conditional_gan --out DIR [--steps N] ...``: train (or
     resume) the conditional generator of chapter 8 and write ``DIR/generator.keras`` +
     ``DIR/generator.json``."""
-    import argparse
+    from .runinfo import shipped_model_parser
 
-    from .runinfo import default_data_dir
-
-    parser = argparse.ArgumentParser(prog="python -m cyclegan_lesson.conditional_gan",
-                                     description=main.__doc__)
-    parser.add_argument("--out", required=True, help="output folder (models/cgan_mnist in a "
-                        "checkout replaces the shipped one; then run python -m "
-                        "cyclegan_lesson.pretrained --write-manifest)")
-    parser.add_argument("--data-dir", default=default_data_dir(),
-                        help="offline data folder with mnist.npz (default: ../shared/data if "
-                             "present, else tfds)")
-    parser.add_argument("--steps", type=int, default=None,
-                        help=f"training steps (default {DEFAULT_RECIPE['steps']})")
+    parser = shipped_model_parser("conditional_gan", "cgan_mnist", main.__doc__,
+                                  DEFAULT_RECIPE["steps"], "training steps")
     for key in ("latent_dim", "filters", "batch_size", "seed"):
         parser.add_argument(f"--{key.replace('_', '-')}", type=int, default=None)
     parser.add_argument("--learning-rate", type=float, default=None)

@@ -412,19 +412,10 @@ def record_evaluation(out, *, data_dir=None, limit: int | None = None,
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m cyclegan_lesson.pix2pix --out DIR [--steps N] ...``: train (or resume) the
     pix2pix colourizer of chapter 9 and write ``DIR/G.keras`` + ``DIR/G.json``."""
-    import argparse
+    from .runinfo import shipped_model_parser
 
-    from .runinfo import default_data_dir
-
-    parser = argparse.ArgumentParser(prog="python -m cyclegan_lesson.pix2pix",
-                                     description=main.__doc__)
-    parser.add_argument("--out", required=True, help="output folder (models/pix2pix_gray2color "
-                        "in a checkout replaces the shipped one; then run python -m "
-                        "cyclegan_lesson.pretrained --write-manifest)")
-    parser.add_argument("--data-dir", default=default_data_dir(),
-                        help="offline data folder (default: ../shared/data if present, else tfds)")
-    parser.add_argument("--steps", type=int, default=None,
-                        help=f"training steps (default {DEFAULT_RECIPE['steps']})")
+    parser = shipped_model_parser("pix2pix", "pix2pix_gray2color", main.__doc__,
+                                  DEFAULT_RECIPE["steps"], "training steps")
     for key in ("ngf", "ndf", "batch_size", "seed"):
         parser.add_argument(f"--{key.replace('_', '-')}", type=int, default=None)
     parser.add_argument("--patch", default=None,

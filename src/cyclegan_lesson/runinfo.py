@@ -129,3 +129,23 @@ def default_data_dir() -> str | None:
         if os.path.isdir(candidate):
             return candidate
     return None
+
+
+def shipped_model_parser(module: str, shipped_folder: str, description: str | None,
+                         steps_default: int, steps_what: str = "training steps"):
+    """The ``argparse`` parser shared by the training commands of the chapters' shipped models
+    (``python -m cyclegan_lesson.<module> --out DIR --data-dir DIR --steps N``): the three
+    common options; each module adds its recipe's options to the returned parser."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=f"python -m cyclegan_lesson.{module}",
+                                     description=description)
+    parser.add_argument("--out", required=True, help=f"output folder (models/{shipped_folder} "
+                        "in a checkout replaces the shipped one; then run python -m "
+                        "cyclegan_lesson.pretrained --write-manifest)")
+    parser.add_argument("--data-dir", default=default_data_dir(),
+                        help="offline data folder (default: ../shared/data beside a checkout "
+                             "if present, else tfds)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help=f"{steps_what} (default {steps_default})")
+    return parser

@@ -545,20 +545,10 @@ def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m cyclegan_lesson.stargan --out DIR [--steps N] ...``: train (or resume) the
     StarGAN of chapter 10 and write ``DIR/generator.keras`` + ``DIR/generator.json``."""
-    import argparse
+    from .runinfo import shipped_model_parser
 
-    from .runinfo import default_data_dir
-
-    parser = argparse.ArgumentParser(prog="python -m cyclegan_lesson.stargan",
-                                     description=main.__doc__)
-    parser.add_argument("--out", required=True, help="output folder (models/stargan_digits in a "
-                        "checkout replaces the shipped one; then run python -m "
-                        "cyclegan_lesson.pretrained --write-manifest)")
-    parser.add_argument("--data-dir", default=default_data_dir(),
-                        help="offline data folder with mnist.npz (default: ../shared/data if "
-                             "present, else tfds)")
-    parser.add_argument("--steps", type=int, default=None,
-                        help=f"generator steps (default {DEFAULT_RECIPE['steps']})")
+    parser = shipped_model_parser("stargan", "stargan_digits", main.__doc__,
+                                  DEFAULT_RECIPE["steps"], "generator steps")
     for key in ("ngf", "n_blocks", "ndf", "n_critic", "batch_size", "train_limit", "seed"):
         parser.add_argument(f"--{key.replace('_', '-')}", type=int, default=None)
     for key in ("lambda_cls", "lambda_rec", "lambda_gp", "learning_rate"):
