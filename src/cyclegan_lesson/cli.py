@@ -418,7 +418,6 @@ def _out_name(src: Path, used: set[str]) -> str:
 def _translate_full_size(model, files: list[Path], out: Path, channels: int, *,
                          keep_size: bool, short_side: int | None, tile: int) -> list[str]:
     """``translate --full-size``: each image at its own aspect ratio, one at a time."""
-    import numpy as np
     from PIL import Image
 
     from . import any_size, plotting

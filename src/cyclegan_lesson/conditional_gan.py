@@ -31,7 +31,6 @@ the noise fixed, the label varied). The shipped generator ``models/cgan_mnist/ge
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -360,21 +359,18 @@ def save_generator(generator: keras.Model, folder, record: dict | None = None) -
 
 def load_generator(path) -> keras.Model:
     """Load a conditional generator ``.keras`` file (clear ``FileNotFoundError`` if missing)."""
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"conditional generator file not found: {path}")
-    return keras.models.load_model(path, compile=False)
+    from .pretrained import load_keras_file
+
+    return load_keras_file(path, "conditional generator")
 
 
 def load_shipped_generator() -> tuple[keras.Model, dict]:
     """The shipped MNIST generator and its ``generator.json`` record, found through
     :mod:`cyclegan_lesson.pretrained` (the checkout's ``models/cgan_mnist``, else a verified
     download)."""
-    from . import pretrained
+    from .pretrained import shipped_model_and_record
 
-    folder = Path(pretrained.folder("cgan_mnist"))
-    return (load_generator(folder / "generator.keras"),
-            json.loads((folder / "generator.json").read_text()))
+    return shipped_model_and_record("cgan_mnist", "generator.keras", "generator.json", "conditional generator")
 
 
 # ---------------------------------------------------------------------------------------------

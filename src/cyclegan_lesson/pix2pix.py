@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -241,20 +240,18 @@ def save_generator(generator: keras.Model, folder, record: dict | None = None) -
 
 def load_generator(path) -> keras.Model:
     """Load a pix2pix colourizer ``.keras`` file (clear ``FileNotFoundError`` if missing)."""
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"pix2pix generator file not found: {path}; train one with "
-                                "python -m cyclegan_lesson.pix2pix --out DIR")
-    return keras.models.load_model(path, compile=False)
+    from .pretrained import load_keras_file
+
+    return load_keras_file(path, "pix2pix generator",
+                           "train one with python -m cyclegan_lesson.pix2pix --out DIR")
 
 
 def load_shipped_generator() -> tuple[keras.Model, dict]:
     """The shipped colourizer and its ``G.json`` record, found through
     :mod:`cyclegan_lesson.pretrained`."""
-    from . import pretrained
+    from .pretrained import shipped_model_and_record
 
-    folder = Path(pretrained.folder("pix2pix_gray2color"))
-    return load_generator(folder / "G.keras"), json.loads((folder / "G.json").read_text())
+    return shipped_model_and_record("pix2pix_gray2color", "G.keras", "G.json", "pix2pix generator")
 
 
 def _save_checkpoint(model: Pix2Pix, folder: Path, step: int, history: dict) -> None:

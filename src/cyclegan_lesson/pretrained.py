@@ -37,7 +37,7 @@ import urllib.request
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["path", "folder", "names", "base_url", "cache_dir", "download_verified", "sha256_of",
+__all__ = ["path", "folder", "load_keras_file", "shipped_model_and_record", "names", "base_url", "cache_dir", "download_verified", "sha256_of",
            "PretrainedUnavailableError", "MODELS_URL_ENV", "CACHE_ENV"]
 
 #: Environment variable that replaces the default base URL of the shipped models.
@@ -230,6 +230,27 @@ def folder(name: str, *, recursive: bool = False, progress: bool = True) -> str:
 # ---------------------------------------------------------------------------------------------
 # the manifest, written from a checkout
 # ---------------------------------------------------------------------------------------------
+
+def load_keras_file(file, what: str, hint: str = ""):
+    """``keras.models.load_model(file, compile=False)`` with a clear ``FileNotFoundError`` naming
+    ``what`` the file should hold (and ``hint``, e.g. how to make one) when it is missing."""
+    import keras
+
+    file = os.fspath(file)
+    if not os.path.exists(file):
+        raise FileNotFoundError(f"{what} file not found: {file}" + (f"; {hint}" if hint else ""))
+    return keras.models.load_model(file, compile=False)
+
+
+def shipped_model_and_record(name: str, model_file: str, record_file: str, what: str):
+    """A shipped ``.keras`` model and its JSON record from the shipped folder ``name`` (found
+    through :func:`folder`: the checkout's ``models/<name>`` or a verified download)."""
+    import json
+
+    where = Path(folder(name))
+    return (load_keras_file(where / model_file, what),
+            json.loads((where / record_file).read_text()))
+
 
 def build_manifest(root: str | os.PathLike) -> dict:
     """The manifest of a checkout at ``root``: repository URL and branch from ``_config.yml``,

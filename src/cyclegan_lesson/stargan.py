@@ -30,7 +30,6 @@ ground truth is known). :func:`train` trains (resumably) the shipped generator
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -464,21 +463,18 @@ def translator_count(num_domains: int) -> dict:
 
 def load_generator(path) -> keras.Model:
     """Load a StarGAN generator ``.keras`` file (clear ``FileNotFoundError`` if missing)."""
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"StarGAN generator file not found: {path}")
-    return keras.models.load_model(path, compile=False)
+    from .pretrained import load_keras_file
+
+    return load_keras_file(path, "StarGAN generator")
 
 
 def load_shipped_generator() -> tuple[keras.Model, dict]:
     """The shipped digit-domain generator and its ``generator.json`` record, found through
     :mod:`cyclegan_lesson.pretrained` (the checkout's ``models/stargan_digits``, else a
     verified download)."""
-    from . import pretrained
+    from .pretrained import shipped_model_and_record
 
-    folder = Path(pretrained.folder("stargan_digits"))
-    return (load_generator(folder / "generator.keras"),
-            json.loads((folder / "generator.json").read_text()))
+    return shipped_model_and_record("stargan_digits", "generator.keras", "generator.json", "StarGAN generator")
 
 
 def _training_set(data_dir, limit: int, seed: int):
