@@ -372,7 +372,6 @@ def translate_files(model_path, inputs, out_dir, *, keep_size: bool = False,
     input or model), :class:`UsageError` (not an image, unreadable model, a generator that is
     not fully convolutional), ``PermissionError``."""
     import numpy as np
-    from PIL import Image
 
     from . import plotting
     from .cyclegan import load_generator
@@ -398,28 +397,31 @@ def translate_files(model_path, inputs, out_dir, *, keep_size: bool = False,
         result = plotting.to_uint8(np.asarray(model(batch, training=False)))
         for (_, original), src, arr in zip(chunk, files[start:start + batch_size], result,
                                            strict=True):
-            img = Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr)
-            if keep_size and img.size != original:
-                img = img.resize(original, Image.Resampling.BICUBIC)
-            name = _out_name(src, used)
-            img.save(out / name)
-            written.append(str(out / name))
+            written.append(_write_result(arr, original, src, out, used, keep_size))
     return written
 
 
-def _out_name(src: Path, used: set[str]) -> str:
+def _write_result(arr, original: tuple[int, int], src: Path, out: Path, used: set[str],
+                  keep_size: bool) -> str:
+    """Save one translated ``uint8`` HWC image as ``out/<input stem>.png`` (``_1``, ``_2``, ...
+    when two inputs share a stem), resized back to ``original`` (width, height) if
+    ``keep_size``; return its path."""
+    from PIL import Image
+
+    img = Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr)
+    if keep_size and img.size != original:
+        img = img.resize(original, Image.Resampling.BICUBIC)
     name, k = f"{src.stem}.png", 1
     while name in used:
         name, k = f"{src.stem}_{k}.png", k + 1
     used.add(name)
-    return name
+    img.save(out / name)
+    return str(out / name)
 
 
 def _translate_full_size(model, files: list[Path], out: Path, channels: int, *,
                          keep_size: bool, short_side: int | None, tile: int) -> list[str]:
     """``translate --full-size``: each image at its own aspect ratio, one at a time."""
-    from PIL import Image
-
     from . import any_size, plotting
 
     try:
@@ -439,12 +441,7 @@ def _translate_full_size(model, files: list[Path], out: Path, channels: int, *,
             image = _read_image(src, (h, w), channels)[0]
         result = any_size.translate_any_size(free, image, tile=tile, overlap=min(64, tile // 4))
         arr = plotting.to_uint8(result[None])[0]
-        img = Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr)
-        if keep_size and img.size != original:
-            img = img.resize(original, Image.Resampling.BICUBIC)
-        path = out / _out_name(src, used)
-        img.save(path)
-        written.append(str(path))
+        written.append(_write_result(arr, original, src, out, used, keep_size))
     return written
 
 
