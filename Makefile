@@ -35,7 +35,7 @@ book: $(STAMP) $(NPM_STAMP)
 	@echo "The book is built: open file://$(CURDIR)/_build/html/index.html"
 
 test: $(STAMP) $(NPM_STAMP)
-	MPLBACKEND=Agg $(PY) -m pytest
+	MPLBACKEND=Agg $(PY) -m pytest -n 2 --dist loadfile --durations=25
 
 clean:
 	rm -rf _build .pytest_cache book/_generated

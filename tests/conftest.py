@@ -203,7 +203,7 @@ def serve_folder():
 
 
 def check_stored_outputs_with_nbval(nb, name: str, tmp_path: Path, data_dir, *,
-                                    timeout: int = 300) -> None:
+                                    timeout: int = 600) -> None:
     """Re-execute the notebook ``nb`` (a possibly trimmed or re-parameterized copy of a stored
     chapter) with ``pytest --nbval-lax`` and assert that every ``# NBVAL_CHECK_OUTPUT`` cell
     reproduces its stored output. It runs from ``tmp_path/book/notebooks/<name>`` beside a
@@ -225,3 +225,21 @@ def check_stored_outputs_with_nbval(nb, name: str, tmp_path: Path, data_dir, *,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+def check_stored_checks_up_to_the_last(name: str, tmp_path: Path, data_dir, *,
+                                       at_least: int = 1, timeout: int = 600) -> None:
+    """The stored chapter ``name`` cut after its last ``# NBVAL_CHECK_OUTPUT`` cell (which
+    comes before any training), ``out_dir`` moved into ``tmp_path`` (added to the injected
+    parameters), through :func:`check_stored_outputs_with_nbval`; it must mark at least
+    ``at_least`` cells."""
+    import nbformat
+
+    nb = nbformat.read(str(NOTEBOOKS / name), as_version=4)
+    checked = [i for i, c in enumerate(nb.cells) if "# NBVAL_CHECK_OUTPUT" in c.source]
+    assert len(checked) >= at_least, f"{name}: {len(checked)} NBVAL_CHECK_OUTPUT cells"
+    nb.cells = nb.cells[:checked[-1] + 1]
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source += f"\nout_dir = {str(tmp_path / 'out')!r}"
+    check_stored_outputs_with_nbval(nb, name, tmp_path, data_dir, timeout=timeout)

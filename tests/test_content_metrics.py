@@ -62,3 +62,20 @@ def test_bad_input_raises_clear_errors():
         cm.luma_ssim(x, x, size=8)
     with pytest.raises(ValueError, match="NHWC"):
         cm.edge_similarity(x[0], x[0])
+
+
+def test_checkerboard_energy_finds_a_period_2_pattern_and_not_a_smooth_image():
+    rng = np.random.default_rng(0)
+    smooth = np.cumsum(np.cumsum(rng.normal(size=(2, 64, 64, 3)), 1), 2)
+    smooth = (0.9 * smooth / np.abs(smooth).max()).astype(np.float32)
+    board = smooth.copy()
+    board[:, ::2, ::2] += 0.1
+    board = np.clip(board, -1, 1)
+    clean, dirty = cm.checkerboard_energy(smooth), cm.checkerboard_energy(board)
+    assert np.all(clean < 0.01) and np.all(dirty > 0.1)
+    # a pure checkerboard of period 2 puts all its non-DC power there
+    pure = np.indices((8, 8)).sum(0) % 2 * 2.0 - 1.0
+    assert cm.checkerboard_energy(pure[None, ..., None].astype(np.float32), period=2)[0] == \
+        pytest.approx(1.0)
+    with pytest.raises(ValueError, match="multiple"):
+        cm.checkerboard_energy(np.zeros((1, 10, 10, 3), np.float32))

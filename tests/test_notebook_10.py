@@ -5,10 +5,9 @@ the mask vector's layout) are reproduced by nbval."""
 
 from __future__ import annotations
 
-import nbformat
 import pytest
 
-from conftest import NOTEBOOKS, check_stored_outputs_with_nbval, markdown_outputs, run_notebook
+from conftest import check_stored_checks_up_to_the_last, markdown_outputs, run_notebook
 from test_notebook_02_03 import _stdout
 
 NAME = "10_stargan.ipynb"
@@ -43,11 +42,4 @@ def test_chapter_10_runs(tmp_path, data_dir):
 def test_chapter_10_stored_outputs_reproduce_with_nbval(tmp_path, data_dir):
     """nbval re-executes the stored notebook up to its last ``# NBVAL_CHECK_OUTPUT`` cell and
     compares the marked cells' outputs."""
-    nb = nbformat.read(str(NOTEBOOKS / NAME), as_version=4)
-    checked = [i for i, c in enumerate(nb.cells) if "# NBVAL_CHECK_OUTPUT" in c.source]
-    assert len(checked) >= 3
-    nb.cells = nb.cells[:checked[-1] + 1]
-    for cell in nb.cells:
-        if "injected-parameters" in cell.metadata.get("tags", []):
-            cell.source += f"\nout_dir = {str(tmp_path / 'out')!r}"
-    check_stored_outputs_with_nbval(nb, NAME, tmp_path, data_dir)
+    check_stored_checks_up_to_the_last(NAME, tmp_path, data_dir, at_least=3)

@@ -4,10 +4,9 @@ and luma correlation of hand-made images) is reproduced by nbval."""
 
 from __future__ import annotations
 
-import nbformat
 import pytest
 
-from conftest import NOTEBOOKS, check_stored_outputs_with_nbval, markdown_outputs, run_notebook
+from conftest import check_stored_checks_up_to_the_last, markdown_outputs, run_notebook
 from test_notebook_02_03 import _stdout
 
 NAME = "12_cifar10_gray_color.ipynb"
@@ -41,11 +40,4 @@ def test_chapter_12_runs(tmp_path, data_dir):
 def test_chapter_12_stored_outputs_reproduce_with_nbval(tmp_path, data_dir):
     """nbval re-executes the stored notebook up to its last ``# NBVAL_CHECK_OUTPUT`` cell (it
     comes before any training; ``out_dir`` moved into ``tmp_path``) and compares its output."""
-    nb = nbformat.read(str(NOTEBOOKS / NAME), as_version=4)
-    checked = [i for i, c in enumerate(nb.cells) if "# NBVAL_CHECK_OUTPUT" in c.source]
-    assert len(checked) >= 1
-    nb.cells = nb.cells[:checked[-1] + 1]
-    for cell in nb.cells:
-        if "injected-parameters" in cell.metadata.get("tags", []):
-            cell.source += f"\nout_dir = {str(tmp_path / 'out')!r}"
-    check_stored_outputs_with_nbval(nb, NAME, tmp_path, data_dir)
+    check_stored_checks_up_to_the_last(NAME, tmp_path, data_dir, at_least=1)

@@ -41,7 +41,7 @@ def test_checkout_file_is_used_as_it_is():
 def test_unknown_name_lists_what_ships():
     with pytest.raises(ValueError, match=r"'mnist2svhn/G_XY.keras' is not a shipped model file.*"
                                          r"cgan_mnist/, classifiers/, gray2color/, mnist2svhn/, "
-                                         r"pix2pix_gray2color/, stargan_digits/"):
+                                         r"monet2photo/, pix2pix_gray2color/, stargan_digits/"):
         pretrained.path("mnist2svhn/G_XY.keras")
     with pytest.raises(ValueError, match="not a shipped model folder"):
         pretrained.folder("cifar")

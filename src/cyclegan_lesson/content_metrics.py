@@ -13,6 +13,9 @@ photo underneath dissolves. These measures compare each image with its own trans
   that are coloured in both images (the paper's Figure 9: without the identity loss, daytime
   becomes sunset), and :func:`colour_histogram_distance` -- the Hellinger distance between the
   two images' joint RGB histograms (0 = the same palette, 1 = disjoint palettes).
+* :func:`checkerboard_energy` -- the share of an image's luma power (DC left out) at the spatial
+  frequencies that repeat every ``period`` pixels: where stride-2 transposed convolutions leave
+  their checkerboard (Odena et al. 2016), a natural image has almost none.
 
 Every function takes two NHWC float32 batches in [-1, 1] of the same shape (RGB for the colour
 measures; 1 or 3 channels for the luma ones) and returns one value per image, ``(N,)``.
@@ -32,6 +35,7 @@ __all__ = [
     "hue",
     "hue_shift",
     "colour_histogram_distance",
+    "checkerboard_energy",
 ]
 
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
@@ -142,3 +146,23 @@ def colour_histogram_distance(images, translations, bins: int = 8) -> np.ndarray
 
     bc = np.sqrt(hist(a) * hist(b)).sum(axis=1)
     return np.sqrt(np.clip(1.0 - bc, 0.0, 1.0))
+
+
+def checkerboard_energy(images, period: int = 4) -> np.ndarray:
+    """Share ``(N,)`` in [0, 1] of each image's luma power, the DC term left out, at the spatial
+    frequencies ``(k H / period, l W / period)`` (``k, l`` not both 0): a pattern that repeats
+    every ``period`` pixels (2 for one stride-2 transposed convolution, 4 for two in a row)
+    concentrates its power there. ``images``: ``(N, H, W, C)`` in [-1, 1], ``H`` and ``W``
+    multiples of ``period``."""
+    x = np.asarray(images, np.float32)
+    if x.ndim != 4 or x.shape[-1] not in (1, 3):
+        raise ValueError(f"checkerboard_energy: expected (N, H, W, 1 or 3) images, got {x.shape}.")
+    if period < 2 or x.shape[1] % period or x.shape[2] % period:
+        raise ValueError(f"checkerboard_energy: the image size {x.shape[1:3]} must be a multiple "
+                         f"of period ({period}) and period >= 2.")
+    lum = _luma(x)[..., 0]
+    power = np.abs(np.fft.fft2(lum - lum.mean(axis=(1, 2), keepdims=True))) ** 2
+    h, w = lum.shape[1:]
+    periodic = power[:, ::h // period, ::w // period].reshape(len(x), -1).sum(axis=1)
+    total = power.reshape(len(x), -1).sum(axis=1)
+    return np.where(total > 0, periodic / np.maximum(total, 1e-12), 0.0)

@@ -547,12 +547,13 @@ def benchmark(
     channels: int = 3,
     seed: int = 0,
     precision: str = "float32",
+    upsample: str = "transpose",
 ) -> dict:
     """Time ``steps`` CycleGAN training steps (after ``warmup`` untimed ones, which include
     tracing and, with ``jit``, XLA compilation) on random images; return a JSON-able dict:
     ``images_per_s`` (images per domain per second at the median step time), ``step_ms`` (median),
     ``step_ms_min``/``step_ms_max``, ``configuration``, ``parameters``, ``device``, ``versions``.
-    ``precision``: see :func:`train`.
+    ``precision``, ``upsample``: see :func:`train`.
     """
     import keras
     import tensorflow as tf
@@ -568,7 +569,7 @@ def benchmark(
     with cyclegan.precision_scope(precision):
         model = cyclegan.build_cyclegan(size, channels, channels, generator=generator,
                                         n_blocks=n_blocks, ngf=ngf, ndf=ndf, n_layers=n_layers,
-                                        seed=seed)
+                                        upsample=upsample, seed=seed)
         model.compile(learning_rate=2e-4, jit_compile=bool(jit))
     rng = np.random.default_rng(seed)
     a = rng.uniform(-1, 1, (batch_size, size, size, channels)).astype(np.float32)
@@ -605,7 +606,7 @@ def benchmark(
                           "n_blocks": n_blocks, "ngf": ngf, "ndf": ndf, "n_layers": n_layers,
                           "channels": channels,
                           "steps": steps, "warmup": warmup, "jit": bool(jit),
-                          "precision": precision,
+                          "precision": precision, "upsample": upsample,
                           "pool_size": 50, "adversarial": "lsgan"},
         "parameters": {"G_AB": model.G_AB.count_params(), "D_A": model.D_A.count_params(),
                        "total": int(sum(m.count_params() for m in
