@@ -188,7 +188,7 @@ def test_bench_prints_one_json_line(capsys):
     assert result["configuration"] == {
         "size": 32, "batch_size": 2, "generator": "resnet", "n_blocks": 0, "ngf": 4, "ndf": 4,
         "n_layers": 3, "channels": 3, "steps": 3, "warmup": 1, "jit": False,
-        "precision": "float32", "pool_size": 50, "adversarial": "lsgan"}
+        "precision": "float32", "upsample": "transpose", "pool_size": 50, "adversarial": "lsgan"}
     assert result["device"] and result["versions"]["tensorflow"]
 
 
