@@ -25,17 +25,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import content_metrics, painting_classifier, sample_quality
+from .colour_metrics import _rgb
 from .metrics import predict_in_batches
 
 __all__ = ["translate", "style_scores", "content_scores", "monet_photo_report"]
-
-
-def _rgb(images, who: str) -> np.ndarray:
-    x = np.asarray(images, np.float32)
-    if x.ndim != 4 or x.shape[-1] != 3:
-        raise ValueError(f"{who}: expected RGB images (N, H, W, 3) in [-1, 1], got shape "
-                         f"{x.shape}.")
-    return x
 
 
 def translate(generator, images, batch_size: int = 16) -> np.ndarray:
