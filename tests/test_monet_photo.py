@@ -126,8 +126,14 @@ def test_paired_difference_interval_sees_a_shift_and_not_noise():
         metrics.paired_difference_interval(a, a[:5])
 
 
-def test_at_resolution_reads_any_size_as_the_training_size():
-    net = pc.painting_classifier(width=2)
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_at_resolution_reads_any_size_as_the_training_size(batch_norm):
+    net = pc.painting_classifier(width=2, batch_norm=batch_norm)
+    rng = np.random.default_rng(3)
+    for layer in net.layers:  # batch statistics that are not the initial ones: copied too
+        if batch_norm and layer.name.endswith("_bn1"):
+            layer.set_weights([w + rng.uniform(0.5, 1.0, w.shape).astype(np.float32)
+                               for w in layer.get_weights()])
     wrapped = pc.at_resolution(net, 16)
     x = _images(n=2, size=64)
     small = np.asarray(__import__("keras").layers.Resizing(16, 16, interpolation="area")(x))

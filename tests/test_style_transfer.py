@@ -177,12 +177,25 @@ def test_painting_classifier_shapes_and_any_size():
         pc.painting_classifier(width=0)
 
 
-def test_binomial_interval_and_share():
-    low, high = pc.binomial_interval(8, 16)
-    assert low < 0.5 < high and high - low == pytest.approx(0.45, abs=0.02)
-    assert pc.binomial_interval(0, 10)[0] == 0.0
-    with pytest.raises(ValueError):
-        pc.binomial_interval(3, 2)
+def test_painting_classifier_batch_norm_variant():
+    net = pc.painting_classifier(width=4, batch_norm=True)
+    assert [l.name for l in net.layers if isinstance(l, keras.layers.Conv2D)] == list(pc.CONV_LAYERS)
+    assert sum(isinstance(l, keras.layers.BatchNormalization) for l in net.layers) == 6
+    assert net(np.zeros((2, 24, 24, 3), np.float32)).shape == (2, 1)
+
+
+def test_monet_share_from_features_matches_the_images(data_dir):
+    from cyclegan_lesson import sample_quality
+
+    net = pc.painting_classifier(width=4, batch_norm=True)
+    x = np.random.default_rng(0).uniform(-1, 1, (12, 16, 16, 3)).astype(np.float32)
+    f = sample_quality.classifier_features(net, x)
+    p = pc.predict_monet_probability(net, x)
+    t = float(np.median(p))  # a threshold that splits these images
+    assert pc.monet_share(net, x, t, features=f) == pc.monet_share(net, x, t)
+    with pytest.raises(ValueError, match="dense logit"):
+        pc.monet_share(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]), x,
+                       features=np.zeros((12, 4)))
 
 
 def test_train_painting_classifier_tiny(tmp_path, data_dir):
@@ -196,3 +209,16 @@ def test_train_painting_classifier_tiny(tmp_path, data_dir):
     np.testing.assert_allclose(np_(loaded(x)), np_(model(x)), atol=1e-6)
     share = pc.monet_share(model, np.zeros((5, 32, 32, 3), np.float32))
     assert share["n"] == 5 and 0 <= share["low"] <= share["share"] <= share["high"] <= 1
+    assert result.validation is None and "val_balanced_accuracy" not in result.history
+
+
+def test_train_painting_classifier_validation_is_held_out_of_training(data_dir):
+    _, result = pc.train_painting_classifier(
+        data_dir, image_size=32, width=4, epochs=2, train_limit=20, test_limit=8,
+        batch_norm=True, schedule="cosine", validation=0.25)
+    assert result.validation["n"] == (5, 5)  # a quarter of each class, not trained on
+    assert len(result.history["val_balanced_accuracy"]) == 2
+    with pytest.raises(ValueError, match="schedule"):
+        pc.train_painting_classifier(data_dir, schedule="step")
+    with pytest.raises(ValueError, match="validation"):
+        pc.train_painting_classifier(data_dir, validation=0.5)

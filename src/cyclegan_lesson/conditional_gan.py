@@ -39,7 +39,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from . import gan
+from . import gan, resumable
 
 __all__ = [
     "DEFAULT_RECIPE",
@@ -377,31 +377,6 @@ def load_shipped_generator() -> tuple[keras.Model, dict]:
 # the command line: train the shipped generator (resumable)
 # ---------------------------------------------------------------------------------------------
 
-def _save_checkpoint(model: ConditionalGAN, folder: Path, step: int, history: dict) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    model.generator.save_weights(folder / "generator.weights.h5")
-    model.discriminator.save_weights(folder / "discriminator.weights.h5")
-    opt = {}
-    for name, o in (("g", model.g_optimizer), ("d", model.d_optimizer)):
-        for i, v in enumerate(o.variables):
-            opt[f"{name}_{i}"] = np.asarray(v)
-    np.savez(folder / "optimizers.npz", **opt)
-    (folder / "state.json").write_text(json.dumps({"step": step, "history": history}))
-
-
-def _load_checkpoint(model: ConditionalGAN, folder: Path) -> tuple[int, dict]:
-    model.generator.load_weights(folder / "generator.weights.h5")
-    model.discriminator.load_weights(folder / "discriminator.weights.h5")
-    saved = np.load(folder / "optimizers.npz")
-    for name, o, net in (("g", model.g_optimizer, model.generator),
-                         ("d", model.d_optimizer, model.discriminator)):
-        o.build(net.trainable_variables)
-        for i, v in enumerate(o.variables):
-            v.assign(saved[f"{name}_{i}"])
-    state = json.loads((folder / "state.json").read_text())
-    return int(state["step"]), state["history"]
-
-
 def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int = 1000,
           chunk: int = 100, on_progress: Callable[[str], None] = print,
           train_limit: int | None = None, **recipe) -> dict:
@@ -425,26 +400,15 @@ def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int
     model = make_conditional_gan(latent_dim=cfg["latent_dim"], filters=cfg["filters"],
                                  upsample=cfg["upsample"], learning_rate=cfg["learning_rate"],
                                  beta_1=cfg["beta_1"], seed=cfg["seed"])
-    done, history = 0, {}
-    if (ckpt / "state.json").exists():
-        done, history = _load_checkpoint(model, ckpt)
-        on_progress(f"resuming from step {done} ({ckpt})")
-    history.setdefault("wall_s", 0.0)
-    while done < cfg["steps"]:
-        seg = min(checkpoint_every, cfg["steps"] - done)
-        seg -= seg % chunk or 0
-        seg = max(seg, chunk)
-        t0 = time.perf_counter()
-        h = gan.train_gan(model, x, labels=y, steps=seg, batch_size=cfg["batch_size"],
-                          chunk=chunk, seed=cfg["seed"] + done)
-        history["wall_s"] += time.perf_counter() - t0
-        for k, v in h.items():
-            history.setdefault(k, []).extend([s + done for s in v] if k == "step" else v)
-        done += seg
-        _save_checkpoint(model, ckpt, done, history)
-        on_progress(f"step {done}/{cfg['steps']}: d_loss {h['d_loss'][-1]:.3f} g_loss "
-                    f"{h['g_loss'][-1]:.3f} D(x|y) {h['d_real'][-1]:.2f} D(G(z|y)|y) "
-                    f"{h['d_fake'][-1]:.2f}; {history['wall_s']:.0f} s so far")
+    def segment(done: int, seg: int):
+        seg = max(seg - seg % chunk, chunk)  # whole chunks
+        return gan.train_gan(model, x, labels=y, steps=seg, batch_size=cfg["batch_size"],
+                             chunk=chunk, seed=cfg["seed"] + done), seg
+
+    done, history = resumable.train_in_segments(
+        model, ckpt, cfg["steps"], checkpoint_every, segment,
+        lambda h: (f"d_loss {h['d_loss'][-1]:.3f} g_loss {h['g_loss'][-1]:.3f} D(x|y) "
+                   f"{h['d_real'][-1]:.2f} D(G(z|y)|y) {h['d_fake'][-1]:.2f}"), on_progress)
     record = {"recipe": cfg, "train_images": len(x), "steps_done": done,
               "train_wall_s": round(history["wall_s"], 1), "device": device_summary(),
               "keras": keras.__version__}

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import content_metrics, painting_classifier, sample_quality
 from .colour_metrics import _rgb
-from .metrics import predict_in_batches
+from .metrics import binomial_interval, predict_in_batches
 
 __all__ = ["translate", "style_scores", "content_scores", "monet_photo_report"]
 
@@ -55,12 +55,12 @@ def style_scores(judge, images, reference=None, *, monet: bool,
     if reference_features is None:
         reference_features = sample_quality.classifier_features(
             judge, _rgb(reference, "style_scores"))
-    s = painting_classifier.monet_share(judge, x)
+    f = sample_quality.classifier_features(judge, x)
+    s = painting_classifier.monet_share(judge, x, features=f)  # one pass: logit from features
     if not monet:
         k = s["n"] - s["k"]
-        low, high = painting_classifier.binomial_interval(k, s["n"])
+        low, high = binomial_interval(k / s["n"], s["n"])
         s = {"k": k, "n": s["n"], "share": k / s["n"], "low": low, "high": high}
-    f = sample_quality.classifier_features(judge, x)
     s.update(fd=sample_quality.frechet_distance_of_features(f, reference_features),
              kd=sample_quality.kernel_distance(f, reference_features))
     return s

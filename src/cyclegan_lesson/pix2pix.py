@@ -44,7 +44,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from . import losses, networks
+from . import losses, networks, resumable
 
 __all__ = [
     "DEFAULT_RECIPE",
@@ -254,18 +254,6 @@ def load_shipped_generator() -> tuple[keras.Model, dict]:
     return shipped_model_and_record("pix2pix_gray2color", "G.keras", "G.json", "pix2pix generator")
 
 
-def _save_checkpoint(model: Pix2Pix, folder: Path, step: int, history: dict) -> None:
-    from .conditional_gan import _save_checkpoint as save  # the same four-part checkpoint
-
-    save(model, folder, step, history)
-
-
-def _load_checkpoint(model: Pix2Pix, folder: Path) -> tuple[int, dict]:
-    from .conditional_gan import _load_checkpoint as load
-
-    return load(model, folder)
-
-
 # ---------------------------------------------------------------------------------------------
 # training
 # ---------------------------------------------------------------------------------------------
@@ -325,30 +313,22 @@ def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int
     colour, _ = data.load_arrays("cifar10_color", "train", data_dir, limit=train_limit)
     gray, _ = data.load_arrays("cifar10_gray", "train", data_dir, limit=train_limit)  # same order
     model = make_pix2pix(**cfg)
-    done, history = 0, {}
-    if (ckpt / "state.json").exists():
-        done, history = _load_checkpoint(model, ckpt)
-        on_progress(f"resuming from step {done} ({ckpt})")
-    history.setdefault("wall_s", 0.0)
     keys = [t for t in model.trackers]
-    while done < cfg["steps"]:
-        seg = min(checkpoint_every, cfg["steps"] - done)
+
+    def segment(done: int, seg: int):
         n_chunks = max(1, -(-seg // chunk))
         per = -(-seg // n_chunks)
-        t0 = time.perf_counter()
         h = model.fit(_pairs(gray, colour, cfg["batch_size"], cfg["seed"] + done, cfg["flip"]),
                       epochs=n_chunks, steps_per_epoch=per, verbose=0, shuffle=False)
-        history["wall_s"] += time.perf_counter() - t0
-        for i in range(n_chunks):
-            history.setdefault("step", []).append(done + (i + 1) * per)
-            for k in keys:
-                history.setdefault(k, []).append(float(h.history[k][i]))
-        done += n_chunks * per
-        _save_checkpoint(model, ckpt, done, history)
-        on_progress(f"step {done}/{cfg['steps']}: L1 {history['g_l1'][-1]:.4f} GAN "
-                    f"{history['g_gan'][-1]:.3f} d_loss {history['d_loss'][-1]:.3f} D(x,y) "
-                    f"{history['d_real'][-1]:.2f} D(x,G(x)) {history['d_fake'][-1]:.2f}; "
-                    f"{history['wall_s']:.0f} s so far")
+        losses = {"step": [(i + 1) * per for i in range(n_chunks)]}
+        losses.update({k: [float(v) for v in h.history[k]] for k in keys})
+        return losses, n_chunks * per
+
+    done, history = resumable.train_in_segments(
+        model, ckpt, cfg["steps"], checkpoint_every, segment,
+        lambda h: (f"L1 {h['g_l1'][-1]:.4f} GAN {h['g_gan'][-1]:.3f} d_loss "
+                   f"{h['d_loss'][-1]:.3f} D(x,y) {h['d_real'][-1]:.2f} D(x,G(x)) "
+                   f"{h['d_fake'][-1]:.2f}"), on_progress)
     with open(out / "history.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["step", *keys])

@@ -30,7 +30,6 @@ ground truth is known). :func:`train` trains (resumably) the shipped generator
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -491,7 +490,7 @@ def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int
     ``<out>/checkpoint`` every ``checkpoint_every`` steps and continuing from it when it
     exists; at the end write ``<out>/generator.keras`` and ``generator.json`` (recipe, wall
     time, device, the loss history per ``chunk``). Returns the record."""
-    from .conditional_gan import _load_checkpoint, _save_checkpoint
+    from . import resumable
     from .runinfo import device_summary
 
     cfg = dict(DEFAULT_RECIPE, **{k: v for k, v in recipe.items() if v is not None})
@@ -507,24 +506,14 @@ def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int
     model = make_stargan(**{k: cfg[k] for k in ("ngf", "n_blocks", "ndf", "lambda_cls",
                                                 "lambda_rec", "lambda_gp", "n_critic",
                                                 "learning_rate", "beta_1", "beta_2", "seed")})
-    done, history = 0, {}
-    if (ckpt / "state.json").exists():
-        done, history = _load_checkpoint(model, ckpt)
-        on_progress(f"resuming from step {done} ({ckpt})")
-    history.setdefault("wall_s", 0.0)
-    while done < cfg["steps"]:
-        seg = min(checkpoint_every, cfg["steps"] - done)
-        t0 = time.perf_counter()
-        h = train_stargan(model, x, dom, steps=seg, batch_size=cfg["batch_size"], chunk=chunk,
-                          seed=cfg["seed"] + done)
-        history["wall_s"] += time.perf_counter() - t0
-        for key, v in h.items():
-            history.setdefault(key, []).extend([s + done for s in v] if key == "step" else v)
-        done += seg
-        _save_checkpoint(model, ckpt, done, history)
-        on_progress(f"step {done}/{cfg['steps']}: d_adv {h['d_adv'][-1]:.3f} d_cls "
-                    f"{h['d_cls'][-1]:.3f} g_cls {h['g_cls'][-1]:.3f} g_rec {h['g_rec'][-1]:.4f}; "
-                    f"{history['wall_s']:.0f} s so far")
+    def segment(done: int, seg: int):
+        return train_stargan(model, x, dom, steps=seg, batch_size=cfg["batch_size"],
+                             chunk=chunk, seed=cfg["seed"] + done), seg
+
+    done, history = resumable.train_in_segments(
+        model, ckpt, cfg["steps"], checkpoint_every, segment,
+        lambda h: (f"d_adv {h['d_adv'][-1]:.3f} d_cls {h['d_cls'][-1]:.3f} g_cls "
+                   f"{h['g_cls'][-1]:.3f} g_rec {h['g_rec'][-1]:.4f}"), on_progress)
     record = {"domains": list(digit_domains.DOMAINS), "recipe": cfg, "train_images": len(x),
               "steps_done": done, "train_wall_s": round(history["wall_s"], 1),
               "device": device_summary(), "keras": keras.__version__,
