@@ -138,7 +138,10 @@ def predict_monet_probability(classifier: keras.Model, images, batch_size: int =
     x = np.asarray(images, np.float32)
     if x.ndim != 4 or x.shape[-1] != 3:
         raise ValueError(f"images must be (N, H, W, 3) RGB in [-1, 1], got shape {x.shape}")
-    logits = classifier.predict(x, batch_size=batch_size, verbose=0).reshape(-1)
+    return _sigmoid(classifier.predict(x, batch_size=batch_size, verbose=0).reshape(-1))
+
+
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-logits))
 
 
@@ -229,6 +232,7 @@ def train_painting_classifier(data_dir=None, *, image_size: int = 64, width: int
     history = {"loss": [], "accuracy": [], "test_balanced_accuracy": []}
     if validation:
         history["val_balanced_accuracy"] = []
+    test = val = None  # the held-out accuracies after the latest epoch
     start = time.perf_counter()
     for _ in range(int(epochs)):
         order = rng.permutation(len(x))
@@ -237,12 +241,15 @@ def train_painting_classifier(data_dir=None, *, image_size: int = 64, width: int
                       class_weight=class_weight, shuffle=False, verbose=0)
         history["loss"].append(float(h.history["loss"][-1]))
         history["accuracy"].append(float(h.history["accuracy"][-1]))
-        history["test_balanced_accuracy"].append(_accuracies(model, xt, yt)["balanced_accuracy"])
+        test = _accuracies(model, xt, yt)
+        history["test_balanced_accuracy"].append(test["balanced_accuracy"])
         if validation:
-            history["val_balanced_accuracy"].append(
-                _accuracies(model, xv, yv)["balanced_accuracy"])
+            val = _accuracies(model, xv, yv)
+            history["val_balanced_accuracy"].append(val["balanced_accuracy"])
     seconds = time.perf_counter() - start
-    test = _accuracies(model, xt, yt)
+    if test is None:  # no epoch: the untrained network
+        test = _accuracies(model, xt, yt)
+        val = _accuracies(model, xv, yv) if validation else None
     path = None
     if out_path is not None:
         os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
@@ -252,7 +259,7 @@ def train_painting_classifier(data_dir=None, *, image_size: int = 64, width: int
         accuracy=test["accuracy"], balanced_accuracy=test["balanced_accuracy"],
         monet_accuracy=test["monet_accuracy"], photo_accuracy=test["photo_accuracy"],
         n_test=test["n"], history=history, seconds=seconds, path=path,
-        validation=_accuracies(model, xv, yv) if validation else None)
+        validation=val)
     return model, result
 
 
@@ -274,8 +281,7 @@ def monet_share(classifier: keras.Model, images, threshold: float = 0.5, *,
                              f"one-unit dense logit (painting_classifier); got {head.name!r}. "
                              "Pass the images alone.")
         kernel, bias = head.get_weights()
-        logits = np.asarray(features, np.float64) @ kernel[:, 0] + bias[0]
-        p = 1.0 / (1.0 + np.exp(-logits))
+        p = _sigmoid(np.asarray(features, np.float64) @ kernel[:, 0] + bias[0])
     k, n = int((p > threshold).sum()), int(len(p))
     low, high = binomial_interval(k / n, n)
     return {"k": k, "n": n, "share": k / n, "low": low, "high": high}
