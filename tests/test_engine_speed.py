@@ -17,6 +17,7 @@ from cyclegan_lesson import cli, losses
 from cyclegan_lesson.cyclegan import (
     PRECISIONS,
     ImagePool,
+    StepCountingLossScaleOptimizer,
     build_cyclegan,
     precision_scope,
     save_generators,
@@ -98,8 +99,8 @@ def test_mixed_float16_scales_the_loss_and_bad_precisions_are_refused(capsys):
     with precision_scope("mixed_float16"):
         model = tiny(lambda_identity=0.0)
         model.compile()
-    assert isinstance(model.g_optimizer, keras.optimizers.LossScaleOptimizer)
-    assert isinstance(model.d_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert isinstance(model.g_optimizer, StepCountingLossScaleOptimizer)
+    assert isinstance(model.d_optimizer, StepCountingLossScaleOptimizer)
     assert set(PRECISIONS) == set(cli.PRECISION_CHOICES)
     with pytest.raises(ValueError, match="precision must be one of"):
         with precision_scope("bfloat16"):
@@ -107,6 +108,29 @@ def test_mixed_float16_scales_the_loss_and_bad_precisions_are_refused(capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["bench", "--precision", "fp8"])
     assert exc.value.code == 2 and "invalid choice: 'fp8'" in capsys.readouterr().err
+
+
+def test_mixed_float16_counts_an_overflowed_step_so_the_data_position_stays_right():
+    """A step whose scaled gradients overflow is skipped (weights kept, loss scale halved) but
+    still counted: CycleGAN.step, the schedule and a resume's data position stay in step."""
+    with precision_scope("mixed_float16"):
+        model = tiny(lambda_identity=0.0)
+        model.compile(learning_rate=2e-4)
+    rng = np.random.default_rng(0)
+    batch = tuple(rng.uniform(-1, 1, (2, 32, 32, c)).astype(np.float32) for c in (3, 3))
+    ds = tf.data.Dataset.from_tensors(batch).repeat()
+    model.fit(ds, steps_per_epoch=1, epochs=1, verbose=0)
+    assert model.step == 1
+    before = [np.array(w) for w in model.G_AB.weights]
+    model.g_optimizer.dynamic_scale.assign(3e38)  # the scaled loss overflows: a skipped step
+    model.fit(ds, steps_per_epoch=1, epochs=1, verbose=0)
+    assert model.step == 2  # counted although skipped (stock Keras would still say 1)
+    assert float(model.g_optimizer.dynamic_scale) == pytest.approx(1.5e38)
+    assert all(np.array_equal(a, np.array(w)) for a, w in zip(before, model.G_AB.weights))
+    model.g_optimizer.dynamic_scale.assign(1.0)  # small enough for no overflow
+    model.fit(ds, steps_per_epoch=1, epochs=1, verbose=0)
+    assert model.step == 3
+    assert not all(np.array_equal(a, np.array(w)) for a, w in zip(before, model.G_AB.weights))
 
 
 # ---------------------------------------------------------------- the NaN guard

@@ -20,13 +20,13 @@ same convolutions; only the engine's machinery differs.
 from __future__ import annotations
 
 import statistics
-import time
 
 import keras
 import numpy as np
 from keras import ops
 
-__all__ = ["plain_resnet_generator", "plain_discriminator", "PlainCycleGAN", "compare_plain"]
+__all__ = ["plain_resnet_generator", "plain_discriminator", "PlainCycleGAN", "compare_plain",
+           "plain_as_cyclegan"]
 
 
 class _ReflectionPad(keras.layers.Layer):
@@ -149,6 +149,15 @@ class PlainCycleGAN(keras.Model):
         return {"G_loss": loss_g, "F_loss": loss_f, "D_X_loss": loss_dx, "D_Y_loss": loss_dy}
 
 
+def plain_as_cyclegan(model: PlainCycleGAN):
+    """``model``'s networks under the engine's names (``G_AB`` = ``gen_G``, ``G_BA`` = ``gen_F``,
+    ``D_A`` = ``disc_X``, ``D_B`` = ``disc_Y``), for :func:`cyclegan_lesson.profiling.step_flops`."""
+    import types
+
+    return types.SimpleNamespace(G_AB=model.gen_G, G_BA=model.gen_F, D_A=model.disc_X,
+                                 D_B=model.disc_Y, use_identity=model.lambda_identity > 0)
+
+
 def build_plain(size: int, channels: int, n_blocks: int, ngf: int, ndf: int, n_layers: int = 3,
                 lambda_identity: float = 0.5) -> PlainCycleGAN:
     """The four plain networks in a compiled :class:`PlainCycleGAN`."""
@@ -174,6 +183,7 @@ def compare_plain(
     warmup: int = 2,
     precision: str = "float32",
     seed: int = 0,
+    profile: bool = False,
 ) -> dict:
     """Time the engine's training step beside :class:`PlainCycleGAN`'s in one process.
 
@@ -182,12 +192,14 @@ def compare_plain(
     of one model and ``steps`` of the other (the order flips every round), so that machine load
     hits both alike. Returns a JSON-able dict with each model's median step time
     (``engine_step_ms``, ``plain_step_ms``), images per second (per domain) and ``ratio`` =
-    engine images/s / plain images/s (> 1: the engine is faster). ``precision`` is the engine's
+    engine images/s / plain images/s (> 1: the engine is faster), and each model's operations
+    per step and achieved rate (``*_gflop_per_step``, ``*_gflops``;
+    :func:`cyclegan_lesson.profiling.step_flops`: the plain model judges each fake once, so it
+    does slightly less work). ``precision`` is the engine's
     (:data:`cyclegan_lesson.cyclegan.PRECISIONS`); the plain model always runs in float32.
+    ``profile=True`` adds ``profile``: :func:`cyclegan_lesson.profiling.profile_step` of each.
     """
-    import tensorflow as tf
-
-    from . import cyclegan, runinfo
+    from . import cyclegan, profiling, runinfo
     from .training import _positive
 
     for key, value in (("size", size), ("batch_size", batch_size), ("ngf", ngf), ("ndf", ndf),
@@ -206,31 +218,19 @@ def compare_plain(
     batch = tuple(rng.uniform(-1, 1, (batch_size, size, size, 3)).astype(np.float32)
                   for _ in range(2))
     models = {"engine": engine, "plain": plain}
-    runners = {}
-    for name, model in models.items():
-        model.make_train_function()
-        iterator = iter(tf.data.Dataset.from_tensors(batch).repeat())
-        runners[name] = (model.train_function, iterator)
-
-    def run(name: str, n: int) -> list[float]:
-        fn, iterator = runners[name]
-        times = []
-        for _ in range(n):
-            t0 = time.perf_counter()
-            logs = fn(iterator)
-            float(np.asarray(next(iter(logs.values()))))  # wait for the step to finish
-            times.append(time.perf_counter() - t0)
-        return times
-
+    runners = {name: profiling.step_runner(model, batch) for name, model in models.items()}
     for name in models:
-        run(name, warmup)
+        runners[name](warmup)
     times: dict[str, list[float]] = {name: [] for name in models}
     order = list(models)
     for _ in range(rounds):
         for name in order:
-            times[name] += run(name, steps)
+            times[name] += runners[name](steps)
         order.reverse()
     med = {name: statistics.median(t) for name, t in times.items()}
+    flops = {"engine": profiling.step_flops(engine)["total"] * batch_size,
+             "plain": profiling.step_flops(plain_as_cyclegan(plain),
+                                           discriminators_reuse_fakes=True)["total"] * batch_size}
     result = {
         "configuration": {"size": size, "batch_size": batch_size, "n_blocks": n_blocks,
                           "ngf": ngf, "ndf": ndf, "n_layers": n_layers, "rounds": rounds,
@@ -241,7 +241,15 @@ def compare_plain(
     for name in models:
         result[f"{name}_step_ms"] = round(1000 * med[name], 2)
         result[f"{name}_images_per_s"] = round(batch_size / med[name], 2)
+        result[f"{name}_gflop_per_step"] = round(flops[name] / 1e9, 2)
+        result[f"{name}_gflops"] = round(flops[name] / 1e9 / med[name], 1)
     result["parameters"] = {name: int(sum(m.count_params() for m in nets)) for name, nets in (
         ("engine", (engine.G_AB, engine.G_BA, engine.D_A, engine.D_B)),
         ("plain", (plain.gen_G, plain.gen_F, plain.disc_X, plain.disc_Y)))}
+    if profile:
+        result["profile"] = {
+            "engine": profiling.profile_step(engine, batch),
+            "plain": profiling.profile_step(
+                plain, batch, networks={"generators": ("gen_G", "gen_F"),
+                                        "discriminators": ("disc_X", "disc_Y")})}
     return result

@@ -234,7 +234,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "(median), configuration, parameters, device, versions. With "
                     "--compare-plain, time the engine and a plain keras.io-style CycleGAN of "
                     "the same networks in one process, interleaved (--rounds rounds of --steps "
-                    "steps each), and print their medians and ratio.",
+                    "steps each), and print their medians and ratio. Every run reports the "
+                    "step's operations (gflop_per_step, counted from the networks' layers) and "
+                    "the achieved GFLOP/s; --peak adds the machine's matrix-product rate and the "
+                    "fraction of it reached, --profile the TensorFlow profiler's op time by part "
+                    "of the step and by op type.",
     )
     b.add_argument("--size", type=_int(8), default=32, help="image height = width")
     b.add_argument("--batch-size", type=_int(1), default=32, help="images per domain per step")
@@ -256,6 +260,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "alternating")
     b.add_argument("--n-layers", type=_int(1), default=3, help="PatchGAN stride-2 layers")
     b.add_argument("--seed", type=_int(0), default=0, help="seed of weights and random data")
+    b.add_argument("--peak", action="store_true",
+                   help="also measure the ceilings: the rate of a 2048x2048 matrix product in "
+                        "float32 (and in the precision's compute type) with the fraction of it "
+                        "the step reaches, and the convolution floor (the step's convolutions "
+                        "timed one by one; with --compare-plain, the ratio it allows)")
+    b.add_argument("--profile", action="store_true",
+                   help="also profile 3 steps with the TensorFlow profiler: op self-time by "
+                        "part of the step and by op type")
     # -- evaluate ------------------------------------------------------------------------------
     e = sub.add_parser(
         "evaluate", help="the metric table of trained generators (JSON): mnist2svhn label "
@@ -500,6 +512,16 @@ def _cmd_translate(args) -> int:
     return 0
 
 
+def _bench_model(args):
+    """The engine's CycleGAN of a ``bench`` command line (for the convolution floor)."""
+    from . import cyclegan
+
+    with cyclegan.precision_scope(args.precision):
+        return cyclegan.build_cyclegan(args.size, 3, 3, generator=args.generator,
+                                       n_blocks=args.n_blocks, ngf=args.ngf, ndf=args.ndf,
+                                       n_layers=args.n_layers, seed=args.seed)
+
+
 def _cmd_bench(args) -> int:
     from .training import benchmark
 
@@ -512,12 +534,31 @@ def _cmd_bench(args) -> int:
         result = compare_plain(size=args.size, batch_size=args.batch_size,
                                n_blocks=args.n_blocks, ngf=args.ngf, ndf=args.ndf,
                                n_layers=args.n_layers, rounds=args.rounds, steps=args.steps,
-                               warmup=args.warmup, precision=args.precision, seed=args.seed)
+                               warmup=args.warmup, precision=args.precision, seed=args.seed,
+                               profile=args.profile)
+        rates = {"engine": result["engine_gflops"], "plain": result["plain_gflops"]}
     else:
         result = benchmark(size=args.size, batch_size=args.batch_size, n_blocks=args.n_blocks,
                            ngf=args.ngf, ndf=args.ndf, n_layers=args.n_layers, steps=args.steps,
                            warmup=args.warmup, jit=args.jit, generator=args.generator,
-                           seed=args.seed, precision=args.precision)
+                           seed=args.seed, precision=args.precision, profile=args.profile)
+        rates = {"engine": result["gflops"]}
+    if args.peak:
+        from .profiling import convolution_floor, matmul_peak
+
+        compute = {"float32": "float32", "mixed_bfloat16": "bfloat16",
+                   "mixed_float16": "float16"}[args.precision]
+        peaks = {dtype: round(matmul_peak(dtype), 1) for dtype in dict.fromkeys(("float32",
+                                                                                 compute))}
+        result["peak_gflops"] = peaks
+        result["fraction_of_peak"] = {
+            name: round(rate / peaks["float32" if name == "plain" else compute], 3)
+            for name, rate in rates.items()}
+        floor = convolution_floor(_bench_model(args), args.batch_size)
+        result["convolution_floor_ms"] = floor
+        if args.compare_plain:
+            # the most the engine could gain on the plain model with these convolution kernels
+            result["ratio_ceiling"] = round(result["plain_step_ms"] / floor["total"], 3)
     print(json.dumps(result))
     return 0
 

@@ -43,6 +43,7 @@ __all__ = [
     "LUMA_LOSS_NAMES",
     "build_cyclegan",
     "default_optimizer",
+    "StepCountingLossScaleOptimizer",
     "save_generators",
     "load_generator",
 ]
@@ -322,6 +323,24 @@ def default_optimizer(learning_rate=2e-4) -> keras.optimizers.Optimizer:
     return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=0.5, beta_2=0.999)
 
 
+@keras.saving.register_keras_serializable(package="cyclegan_lesson")
+class StepCountingLossScaleOptimizer(keras.optimizers.LossScaleOptimizer):
+    """``keras.optimizers.LossScaleOptimizer`` whose skipped steps still count as steps.
+
+    Under ``mixed_float16`` a step whose scaled gradients overflow is skipped (no update, the
+    loss scale halved). Keras then leaves ``iterations`` unchanged, so the step counter would
+    fall behind the batches trained on: a resumed run would skip too few batches of the data
+    stream and the learning-rate schedule would lag. Here a skipped step advances
+    ``iterations`` too, as PyTorch's ``GradScaler`` leaves its scheduler stepping, so
+    ``CycleGAN.step`` is always the number of training steps run. Same variables as the Keras
+    class, so checkpoints are interchangeable.
+    """
+
+    def _stateful_handle_non_finite_grads(self):
+        super()._stateful_handle_non_finite_grads()
+        self.inner_optimizer.iterations.assign_add(1)
+
+
 # --------------------------------------------------------------------------------------------
 # The model
 # --------------------------------------------------------------------------------------------
@@ -484,7 +503,7 @@ class CycleGAN(keras.Model):
         step with XLA (not combined with a multi-replica strategy: the pool's cross-replica
         gather cannot run inside an XLA cluster). Networks built under
         :func:`precision_scope` ``("mixed_float16")`` get loss-scaling optimizers
-        (``keras.optimizers.LossScaleOptimizer``).
+        (:class:`StepCountingLossScaleOptimizer`, which counts a skipped step as a step).
         """
         if learning_rate is None:
             learning_rate = LinearDecay(2e-4, n_epochs=n_epochs, n_epochs_decay=n_epochs_decay,
@@ -503,10 +522,10 @@ class CycleGAN(keras.Model):
         if self.precision == "mixed_float16":
             # float16 gradients underflow without loss scaling; LossScaleOptimizer scales the
             # loss (train_step calls scale_loss), unscales the gradients and skips a step whose
-            # gradients overflowed (lowering the scale).
+            # gradients overflowed (lowering the scale) -- counting it as a step.
             self.g_optimizer, self.d_optimizer = (
                 opt if isinstance(opt, keras.optimizers.LossScaleOptimizer)
-                else keras.optimizers.LossScaleOptimizer(opt)
+                else StepCountingLossScaleOptimizer(opt)
                 for opt in (self.g_optimizer, self.d_optimizer))
         super().compile(optimizer=None, jit_compile=jit_compile, run_eagerly=run_eagerly,
                         steps_per_execution=steps_per_execution)

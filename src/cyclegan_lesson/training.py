@@ -548,17 +548,20 @@ def benchmark(
     seed: int = 0,
     precision: str = "float32",
     upsample: str = "transpose",
+    profile: bool = False,
 ) -> dict:
     """Time ``steps`` CycleGAN training steps (after ``warmup`` untimed ones, which include
     tracing and, with ``jit``, XLA compilation) on random images; return a JSON-able dict:
     ``images_per_s`` (images per domain per second at the median step time), ``step_ms`` (median),
-    ``step_ms_min``/``step_ms_max``, ``configuration``, ``parameters``, ``device``, ``versions``.
-    ``precision``, ``upsample``: see :func:`train`.
+    ``step_ms_min``/``step_ms_max``, ``gflop_per_step`` (:func:`cyclegan_lesson.profiling.step_flops`
+    x batch) and ``gflops`` (that over the median step), ``configuration``, ``parameters``,
+    ``device``, ``versions``. ``precision``, ``upsample``: see :func:`train`.
+    ``profile=True`` adds ``profile``: :func:`cyclegan_lesson.profiling.profile_step` of 3 steps.
     """
     import keras
     import tensorflow as tf
 
-    from . import __version__, cyclegan, runinfo
+    from . import __version__, cyclegan, profiling, runinfo
 
     for key, value in (("size", size), ("batch_size", batch_size), ("ngf", ngf), ("ndf", ndf),
                        ("n_layers", n_layers), ("steps", steps)):
@@ -596,11 +599,14 @@ def benchmark(
     warm_s = sum(timer.times[:warmup])
     times = timer.times[warmup:]
     median = statistics.median(times)
-    return {
+    flop = profiling.step_flops(model)["total"] * batch_size
+    result = {
         "images_per_s": round(batch_size / median, 2),
         "step_ms": round(1000 * median, 2),
         "step_ms_min": round(1000 * min(times), 2),
         "step_ms_max": round(1000 * max(times), 2),
+        "gflop_per_step": round(flop / 1e9, 2),
+        "gflops": round(flop / 1e9 / median, 1),
         "warmup_s": round(warm_s, 2),  # tracing (+ XLA compilation) and first steps
         "configuration": {"size": size, "batch_size": batch_size, "generator": generator,
                           "n_blocks": n_blocks, "ngf": ngf, "ndf": ndf, "n_layers": n_layers,
@@ -615,3 +621,6 @@ def benchmark(
         "versions": {"python": sys.version.split()[0], "tensorflow": tf.__version__,
                      "keras": keras.__version__, "cyclegan_lesson": __version__},
     }
+    if profile:
+        result["profile"] = profiling.profile_step(model, (a, b))
+    return result
