@@ -262,3 +262,21 @@ def test_binomial_interval_wilson_by_hand():
     d_low, d_high = metrics.difference_interval(0.94, 1997, 0.90, 1997)
     assert 0 < d_low < 0.04 < d_high
     assert metrics.difference_interval(0.90, 1997, 0.905, 1997)[0] < 0   # within the noise
+
+
+def test_semantic_classifiers_compute_in_float32_under_mixed_bfloat16():
+    """train --precision mixed_bfloat16 builds the model under that policy; the frozen judges
+    of the semantic loss are part of the loss and must still compute in float32."""
+    from cyclegan_lesson import cyclegan, losses
+
+    w = losses.CycleGANLossWeights(lambda_identity=0.0)
+    with cyclegan.precision_scope("mixed_bfloat16"):
+        base = cyclegan.build_cyclegan(32, 1, 3, n_blocks=1, ngf=8, ndf=8, n_layers=2,
+                                       weights=w, seed=0)
+        model = semantic.with_semantic_terms(base, domains=("mnist", "svhn"),
+                                             lambda_semantic=1.0)
+    assert base.G_AB.compute_dtype == "bfloat16"  # the generators do compute in bfloat16
+    for clf in (model.semantic.classifier_a, model.semantic.classifier_b):
+        assert {layer.compute_dtype for layer in clf.layers} == {"float32"}, clf.name
+        images = np.zeros((2, 32, 32, clf.input_shape[-1]), np.float32)
+        assert clf(images, training=False).dtype == "float32"

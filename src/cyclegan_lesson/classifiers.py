@@ -564,11 +564,19 @@ def load_cifar_classifier(kind: str) -> keras.Model:
 
 
 def load_classifier(path) -> keras.Model:
-    """Load a classifier ``.keras`` file (clear ``FileNotFoundError`` if it is missing)."""
+    """Load a classifier ``.keras`` file (clear ``FileNotFoundError`` if it is missing).
+
+    The classifier always computes in float32, also when loaded while a mixed-precision policy
+    is set (``train --precision mixed_bfloat16`` builds its networks under one): a frozen judge
+    inside a loss (the semantic-consistency loss) is part of the loss, and losses stay float32.
+    """
+    from .cyclegan import precision_scope
+
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"classifier file not found: {path}")
-    return keras.models.load_model(path, compile=False)
+    with precision_scope("float32"):
+        return keras.models.load_model(path, compile=False)
 
 
 def shipped_classifier_path(domain: str, role: str = "judge") -> str:
