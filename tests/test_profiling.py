@@ -126,17 +126,5 @@ def test_bench_reports_flops_peak_and_profile(capsys):
     assert result["gflops"] == pytest.approx(gflop / (result["step_ms"] / 1000), abs=0.06)
     assert result["peak_gflops"]["float32"] > 0
     assert 0 < result["fraction_of_peak"]["engine"] < 1
-    assert result["convolution_floor_ms"]["total"] > 0
     assert result["profile"]["by_part"]["generators, backward"]["ms"] > 0
 
-
-def test_convolution_floor_times_the_step_convolutions_by_part():
-    model = tiny(size=16)
-    floor = profiling.convolution_floor(model, batch_size=2, repeats=2)
-    assert set(floor) == {"generators_forward", "generators_backward", "discriminators", "total"}
-    assert all(v > 0 for v in floor.values())
-    assert floor["total"] == pytest.approx(
-        floor["generators_forward"] + floor["generators_backward"] + floor["discriminators"],
-        abs=0.2)
-    with pytest.raises(ValueError, match="positive"):
-        profiling.convolution_floor(model, batch_size=0)

@@ -5,8 +5,6 @@
 * :func:`step_flops` -- the operations of one training step of
   :class:`~cyclegan_lesson.cyclegan.CycleGAN` (every generator and discriminator pass, forward
   and backward), per image pair; ``x batch size`` for a step.
-* :func:`convolution_floor` -- the time one step's convolutions take when each is timed alone:
-  what no implementation of the same networks with the same kernels can go below.
 * :func:`matmul_peak` -- the arithmetic rate this machine reaches on a large square matrix
   product (GFLOP/s), the practical ceiling any convolution runs under.
 * :func:`profile_step` -- the TensorFlow profiler's op self-time of a few training steps, summed
@@ -33,8 +31,8 @@ import time
 import keras
 import numpy as np
 
-__all__ = ["network_flops", "step_flops", "convolution_floor", "matmul_peak", "profile_step",
-           "step_runner", "PROFILE_PARTS"]
+__all__ = ["network_flops", "step_flops", "matmul_peak", "profile_step", "step_runner",
+           "PROFILE_PARTS"]
 
 #: The parts :func:`profile_step` sums op self-time into, in the order it reports them.
 PROFILE_PARTS = ("generators, forward", "generators, backward", "discriminators, forward",
@@ -179,68 +177,6 @@ def step_flops(model, *, discriminators_reuse_fakes: bool = False) -> dict:
                                              cost).items()}
 
 
-def convolution_floor(model, batch_size: int, repeats: int = 5,
-                      discriminators_reuse_fakes: bool = False) -> dict:
-    """Milliseconds one training step of ``model`` spends in its convolution kernels alone.
-
-    Every distinct convolution of the four networks is timed by itself on random input of its
-    shape (``batch_size`` images): the forward, the weight gradient and the input gradient (each
-    from a given upstream gradient), each the median of ``repeats`` compiled calls. These are
-    summed with the passes of :func:`step_flops`. No implementation that runs the same
-    convolutions with these kernels can take less time per step, whatever it does around them,
-    unless it runs them at the same time on idle cores (with 2 cores TensorFlow runs two ops at
-    once, so a step can come out somewhat below this sum). Returns the parts of
-    :func:`step_flops` in milliseconds.
-    """
-    import tensorflow as tf
-
-    _check_cyclegan(model, "convolution_floor")
-    if batch_size < 1 or repeats < 1:
-        raise ValueError(f"convolution_floor: batch_size and repeats must be positive, got "
-                         f"{batch_size} and {repeats}")
-    cache: dict = {}
-
-    def timed(fn, *args) -> float:
-        fn(*args)
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            out = fn(*args)
-            tf.nest.map_structure(lambda t: t.numpy(), out)
-            times.append(time.perf_counter() - t0)
-        return 1000 * float(np.median(times))
-
-    def cost(layer):
-        key = (type(layer).__name__, tuple(layer.input.shape[1:]), tuple(layer.kernel.shape),
-               layer.strides, layer.padding) if hasattr(layer, "kernel_size") else None
-        if key is None:  # a Dense layer: negligible in these networks
-            return 0.0, 0.0, 0.0
-        if key not in cache:
-            x = tf.cast(tf.random.stateless_uniform((batch_size, *layer.input.shape[1:]),
-                                                    seed=(0, 0)), layer.compute_dtype)
-            dy = tf.cast(tf.random.stateless_uniform((batch_size, *layer.output.shape[1:]),
-                                                     seed=(0, 1)), layer.compute_dtype)
-
-            def gradient(wrt_input: bool):
-                @tf.function
-                def fn(inputs):
-                    with tf.GradientTape() as tape:
-                        tape.watch(inputs)
-                        outputs = layer(inputs)
-                    # the given upstream gradient: the forward output is not needed, so the
-                    # compiled function runs the gradient kernel alone
-                    return tape.gradient(outputs, inputs if wrt_input else layer.kernel,
-                                         output_gradients=dy)
-                return fn
-
-            cache[key] = (timed(tf.function(lambda inputs: layer(inputs)), x),
-                          timed(gradient(False), x), timed(gradient(True), x))
-        return cache[key]
-
-    return {k: round(float(v), 1) for k, v in _plan_cost(
-        _step_plan(model, discriminators_reuse_fakes), cost).items()}
-
-
 # ---------------------------------------------------------------------------------------------
 # The machine's ceiling
 # ---------------------------------------------------------------------------------------------
@@ -250,8 +186,9 @@ def matmul_peak(dtype: str = "float32", n: int = 2048, repeats: int = 10) -> flo
     """GFLOP/s of an ``n x n`` by ``n x n`` matrix product in ``dtype`` (``"float32"``,
     ``"bfloat16"`` or ``"float16"``) on TensorFlow's default device: the best of ``repeats``
     timed products after one untimed one. A convolution is a matrix product in disguise, so this
-    is the rate a training step's arithmetic cannot beat on this machine (2 x 2.6 GHz AVX-512
-    cores: about 200 in float32).
+    is the rate a training step's arithmetic cannot beat on this machine (the course's 2-core
+    AVX-512 CPU: about 200 in float32). On an NVIDIA GPU since Ampere TensorFlow runs float32
+    products as TensorFloat-32 by default, so ``"float32"`` measures that rate there.
     """
     import tensorflow as tf
 
@@ -351,6 +288,10 @@ def profile_step(model: keras.Model, batch, steps: int = 3, warmup: int = 2,
         ran ops at the same time, so it can exceed the wall time), ``by_part`` (``PROFILE_PARTS``
         -> ms per step and share) and ``by_type`` (op type -> ms per step and share, largest
         first; oneDNN kernels appear as ``_MklNative...``).
+
+    On a CPU an op's self-time is its compute time. On a GPU the host trace read here holds the
+    ops' launch times, not their kernels' run times: open the trace in TensorBoard's profile
+    plugin there instead.
     """
     import tensorflow as tf
 
