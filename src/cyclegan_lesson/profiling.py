@@ -84,13 +84,6 @@ def network_flops(model: keras.Model) -> int:
     return int(sum(_layer_flops(layer) for layer in layers))
 
 
-def _check_cyclegan(model, who: str) -> None:
-    for name in ("G_AB", "G_BA", "D_A", "D_B"):
-        if not hasattr(model, name):
-            raise TypeError(f"{who}: expected a CycleGAN with G_AB, G_BA, D_A and D_B, got "
-                            f"{type(model).__name__} without {name}.")
-
-
 def _step_plan(model, discriminators_reuse_fakes: bool) -> list[tuple[str, keras.Model, dict]]:
     """What one training step runs of each network: ``(part, network, counts)`` with counts of
     forward passes, weight-gradient passes, input-gradient passes and passes whose first
@@ -116,27 +109,6 @@ def _step_plan(model, discriminators_reuse_fakes: bool) -> list[tuple[str, keras
             "inputs": 1 + 2,
             "skip_first": 2}))
     return plan
-
-
-def _plan_cost(plan, cost) -> dict:
-    """Sum ``cost(layer) -> (forward, weight gradient, input gradient)`` over ``plan``."""
-    parts = {"generators_forward": 0, "generators_backward": 0, "discriminators": 0}
-    for part, network, n in plan:
-        layers = _layers(network)
-        forward = backward = 0
-        for i, layer in enumerate(layers):
-            f, w, x = cost(layer)
-            forward += n["forward"] * f
-            backward += (n["weights"] * w if layer.trainable_weights else 0) + n["inputs"] * x
-            if i == 0:
-                backward -= n["skip_first"] * x
-        if part == "generators":
-            parts["generators_forward"] += forward
-            parts["generators_backward"] += backward
-        else:
-            parts["discriminators"] += forward + backward
-    parts["total"] = sum(parts.values())
-    return parts
 
 
 def step_flops(model, *, discriminators_reuse_fakes: bool = False) -> dict:
@@ -165,16 +137,24 @@ def step_flops(model, *, discriminators_reuse_fakes: bool = False) -> dict:
         ``{"generators_forward", "generators_backward", "discriminators", "total"}`` (ints,
         per image pair: multiply by the batch size for a step).
     """
-    _check_cyclegan(model, "step_flops")
-    for network in (model.G_AB, model.G_BA, model.D_A, model.D_B):
-        network_flops(network)  # checks the image size is fixed
-
-    def cost(layer):
-        f = _layer_flops(layer)
-        return f, f, f
-
-    return {k: int(v) for k, v in _plan_cost(_step_plan(model, discriminators_reuse_fakes),
-                                             cost).items()}
+    for name in ("G_AB", "G_BA", "D_A", "D_B"):
+        if not hasattr(model, name):
+            raise TypeError(f"step_flops: expected a CycleGAN with G_AB, G_BA, D_A and D_B, got "
+                            f"{type(model).__name__} without {name}.")
+    parts = {"generators_forward": 0, "generators_backward": 0, "discriminators": 0}
+    for part, network, n in _step_plan(model, discriminators_reuse_fakes):
+        forward = network_flops(network)  # (checks that the image size is fixed)
+        layers = _layers(network)
+        weights = sum(_layer_flops(layer) for layer in layers if layer.trainable_weights)
+        first = _layer_flops(layers[0]) if layers else 0
+        backward = n["weights"] * weights + n["inputs"] * forward - n["skip_first"] * first
+        if part == "generators":
+            parts["generators_forward"] += n["forward"] * forward
+            parts["generators_backward"] += backward
+        else:
+            parts["discriminators"] += n["forward"] * forward + backward
+    parts["total"] = sum(parts.values())
+    return parts
 
 
 # ---------------------------------------------------------------------------------------------
