@@ -250,7 +250,7 @@ MIRRORED = textwrap.dedent(
         out[name] = {"history": {k: [float(x) for x in v] for k, v in h.items()},
                      "step": m.step, "pool": m.pool_A.get_state()["num_images"],
                      "weights": float(sum(np.abs(w).sum() for w in m.G_AB.get_weights())),
-                     "pool_images": m.pool_B.get_state()["images"].sum().item()}
+                     "pool_images": m.pool_B.get_state()["images"].ravel().tolist()}
     print("RESULT" + json.dumps(out))
     """
 )
@@ -273,11 +273,21 @@ def test_mirrored_strategy_two_logical_cpus_matches_single_device():
     single, mirrored = out["single"], out["mirrored"]
     assert single["step"] == mirrored["step"] == 12
     assert single["pool"] == mirrored["pool"] == 4
+    # The replicas sum their half-batch gradients in another order than one device does, and
+    # twelve Adam steps (which normalize the gradients) grow that float32 round-off to a few
+    # 1e-4 of the losses; a real error (a loss averaged per replica, a pool per replica) is
+    # off by percents.
     for key in LOSS_NAMES:
-        np.testing.assert_allclose(mirrored["history"][key], single["history"][key], rtol=2e-4,
+        np.testing.assert_allclose(mirrored["history"][key], single["history"][key], rtol=1e-3,
                                    atol=1e-5, err_msg=key)
     assert mirrored["weights"] == pytest.approx(single["weights"], rel=1e-4)
-    assert mirrored["pool_images"] == pytest.approx(single["pool_images"], rel=1e-4, abs=1e-2)
+    pooled = [np.asarray(out[name]["pool_images"]) for name in ("single", "mirrored")]
+    assert pooled[0].size == 4 * 32 * 32 * 3
+    # the same images in the same slots: the pixels agree to about 1e-2 (a pool per replica or
+    # a shuffled pool would differ by the images' own spread)
+    gap = np.abs(pooled[0] - pooled[1])
+    assert gap.mean() < 0.2 * pooled[0].std() and gap.max() < 0.05, (gap.mean(), gap.max(),
+                                                                      pooled[0].std())
 
 
 # ---------------------------------------------------------------- export

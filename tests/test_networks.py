@@ -340,6 +340,33 @@ def test_leaky_relu_equals_keras_leaky_relu():
         networks.LeakyReLU(1.5)
 
 
+@pytest.mark.parametrize("cropping", [((1, 0), (1, 0)), ((2, 1), (0, 3))])
+def test_cropping2d_equals_keras_cropping2d_with_gradient_and_unknown_size(cropping, tmp_path):
+    import tensorflow as tf
+
+    x = tf.convert_to_tensor(np.random.default_rng(3).normal(size=(2, 9, 11, 4)), "float32")
+    ours, theirs = networks.Cropping2D(cropping), keras.layers.Cropping2D(cropping)
+    results = []
+    for layer in (ours, theirs):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            loss = tf.reduce_sum(y * y)
+        results.append((y.numpy(), tape.gradient(loss, x).numpy()))
+    assert results[0][0].shape == results[1][0].shape
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+    # traced with unknown height and width (the any-size generators)
+    fn = tf.function(ours, input_signature=[tf.TensorSpec((None, None, None, 4), "float32")])
+    np.testing.assert_array_equal(fn(x).numpy(), results[1][0])
+    inputs = keras.Input((None, None, 4))
+    model = keras.Model(inputs, networks.Cropping2D(cropping)(inputs))
+    model.save(tmp_path / "crop.keras")
+    loaded = keras.models.load_model(tmp_path / "crop.keras")
+    assert type(loaded.layers[-1]) is networks.Cropping2D
+    np.testing.assert_array_equal(np.asarray(loaded(x)), results[1][0])
+
+
 def test_compiled_discriminator_gradient_prints_no_remapper_error(capfd):
     import tensorflow as tf
 

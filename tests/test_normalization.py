@@ -173,6 +173,47 @@ def test_instance_normalization_equals_group_norm_minus_one(affine):
         assert _maxdiff(a, instance_norm_reference(x, 1e-5)) < TOL
 
 
+@pytest.mark.parametrize("affine", [True, False])
+def test_instance_normalization_gradients_equal_group_norm_minus_one(affine):
+    """The folded scale-and-shift in ``call`` has the textbook layer's gradients too (for the
+    input, gamma and beta), checked against Keras' independent GroupNormalization(groups=-1)."""
+    import tensorflow as tf
+
+    x = tf.constant(_x((3, 7, 5, 4), seed=12).astype("float32"))
+    upstream = tf.constant(np.random.default_rng(1).normal(size=(3, 7, 5, 4)).astype("float32"))
+    ours = InstanceNormalization(epsilon=1e-5, affine=affine)
+    theirs = keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, center=affine,
+                                             scale=affine)
+    grads = []
+    for layer in (ours, theirs):
+        layer.build(x.shape)
+        if affine:
+            rng = np.random.default_rng(0)
+            layer.gamma.assign(rng.uniform(0.5, 2, 4))
+            layer.beta.assign(rng.normal(size=4))
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(layer(x) * upstream)
+        grads.append(tape.gradient(loss, [x] + list(layer.trainable_weights)))
+    assert len(grads[0]) == (3 if affine else 1)
+    for a, b in zip(*grads):
+        assert _maxdiff(a.numpy(), b.numpy()) < 1e-4 * max(1.0, float(np.max(np.abs(b))))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "mixed_bfloat16"])
+def test_instance_normalization_computes_in_float32_under_other_dtypes(dtype):
+    x = _x((2, 6, 5, 3), seed=4)
+    layer = InstanceNormalization(epsilon=1e-5, affine=True, dtype=dtype)
+    layer.build(x.shape)
+    layer.gamma.assign([0.5, 1.0, 2.0])
+    layer.beta.assign([-1.0, 0.0, 1.0])
+    y = layer(x.astype(layer.compute_dtype))
+    assert keras.backend.standardize_dtype(y.dtype) == layer.compute_dtype
+    expected = instance_norm_reference(x, 1e-5) * [0.5, 1.0, 2.0] + [-1.0, 0.0, 1.0]
+    tol = 1e-5 if dtype == "float64" else 0.05  # bfloat16 input and output: 3 digits
+    assert _maxdiff(np.asarray(keras.ops.cast(y, "float64")), expected) < tol
+
+
 def test_instance_normalization_serialization_round_trip(tmp_path):
     x = _x((2, 6, 6, 3), seed=5).astype("float32")
     inputs = keras.Input((6, 6, 3))

@@ -41,6 +41,7 @@ __all__ = [
     "receptive_field_table",
     "block_summary",
     "LeakyReLU",
+    "Cropping2D",
     "NORMS",
 ]
 
@@ -72,6 +73,26 @@ class LeakyReLU(keras.layers.LeakyReLU):
 
     def call(self, inputs):
         return keras.ops.maximum(inputs, inputs * self.negative_slope)
+
+
+@keras.saving.register_keras_serializable(package="cyclegan_lesson")
+class Cropping2D(keras.layers.Cropping2D):
+    """``keras.layers.Cropping2D`` (same arguments, same output) computed with one
+    ``keras.ops.slice``.
+
+    Why: Keras' layer crops with a strided slice, whose gradient (TensorFlow's
+    ``StridedSliceGrad``) took 1.7-2.1 % of a CycleGAN training step on a CPU; a plain slice's
+    gradient is one ``Pad`` and about 10 times cheaper (measured on the transposed
+    convolutions' outputs the generator crops).
+    """
+
+    def call(self, inputs):
+        if self.data_format != "channels_last":
+            return super().call(inputs)
+        (top, bottom), (left, right) = self.cropping
+        n, h, w, c = keras.ops.shape(inputs)
+        return keras.ops.slice(inputs, (0, top, left, 0),
+                               (n, h - top - bottom, w - left - right, c))
 
 
 
@@ -135,7 +156,7 @@ def _torch_conv_transpose(x, filters: int, kernel: int, *, padding: int, output_
     )(x)
     end = padding - output_padding
     if padding or end:
-        x = keras.layers.Cropping2D(((padding, end), (padding, end)), name=f"{name}_crop")(x)
+        x = Cropping2D(((padding, end), (padding, end)), name=f"{name}_crop")(x)
     return x
 
 
