@@ -88,9 +88,7 @@ class InstanceNormalization(keras.layers.Layer):
 
     ``call`` multiplies ``gamma`` into the per-image, per-channel ``1 / sqrt(var + eps)``
     before it touches the full-size tensor (three full-size operations instead of four, forward
-    and gradient). It still subtracts the mean first: folding the mean into an offset,
-    ``x * scale + (beta - mean * scale)``, would be one operation cheaper but loses precision
-    when a channel's mean is large against its spread.
+    and gradient), and still subtracts the mean first, as the formula above reads.
     """
 
     def __init__(self, epsilon: float = 1e-5, affine: bool = True, **kwargs):
