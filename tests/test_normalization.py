@@ -149,21 +149,27 @@ def test_instance_normalization_layer_rejects_non_4d():
         InstanceNormalization()(np.zeros((2, 4, 3), "float32"))
 
 
-@pytest.mark.parametrize("affine", [True, False])
-def test_instance_normalization_equals_group_norm_minus_one(affine):
-    x = _x((3, 7, 5, 4), seed=11).astype("float32")
+def _instance_norm_and_group_norm(affine: bool, shape):
+    """The package's InstanceNormalization and Keras' GroupNormalization(groups=-1), built for
+    ``shape``; with ``affine`` both get the same non-trivial scale and offset."""
     ours = InstanceNormalization(epsilon=1e-5, affine=affine)
     theirs = keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, center=affine,
                                              scale=affine)
-    ours.build(x.shape)
-    theirs.build(x.shape)
-    if affine:  # non-trivial scale and offset, the same in both layers
-        rng = np.random.default_rng(0)
-        gamma, beta = rng.uniform(0.5, 2, 4), rng.normal(size=4)
-        ours.gamma.assign(gamma)
-        ours.beta.assign(beta)
-        theirs.gamma.assign(gamma)
-        theirs.beta.assign(beta)
+    rng = np.random.default_rng(0)
+    gamma, beta = rng.uniform(0.5, 2, shape[-1]), rng.normal(size=shape[-1])
+    for layer in (ours, theirs):
+        layer.build(shape)
+        if affine:
+            layer.gamma.assign(gamma)
+            layer.beta.assign(beta)
+    return ours, theirs
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_instance_normalization_equals_group_norm_minus_one(affine):
+    x = _x((3, 7, 5, 4), seed=11).astype("float32")
+    ours, theirs = _instance_norm_and_group_norm(affine, x.shape)
+    if affine:
         assert len(ours.trainable_weights) == 2
     else:
         assert not ours.weights
@@ -175,22 +181,15 @@ def test_instance_normalization_equals_group_norm_minus_one(affine):
 
 @pytest.mark.parametrize("affine", [True, False])
 def test_instance_normalization_gradients_equal_group_norm_minus_one(affine):
-    """The folded scale-and-shift in ``call`` has the textbook layer's gradients too (for the
-    input, gamma and beta), checked against Keras' independent GroupNormalization(groups=-1)."""
+    """``call``'s order of operations (gamma multiplied into the per-image scale first) has
+    the textbook layer's gradients too (for the input, gamma and beta), checked against Keras'
+    independent GroupNormalization(groups=-1)."""
     import tensorflow as tf
 
     x = tf.constant(_x((3, 7, 5, 4), seed=12).astype("float32"))
     upstream = tf.constant(np.random.default_rng(1).normal(size=(3, 7, 5, 4)).astype("float32"))
-    ours = InstanceNormalization(epsilon=1e-5, affine=affine)
-    theirs = keras.layers.GroupNormalization(groups=-1, epsilon=1e-5, center=affine,
-                                             scale=affine)
     grads = []
-    for layer in (ours, theirs):
-        layer.build(x.shape)
-        if affine:
-            rng = np.random.default_rng(0)
-            layer.gamma.assign(rng.uniform(0.5, 2, 4))
-            layer.beta.assign(rng.normal(size=4))
+    for layer in _instance_norm_and_group_norm(affine, tuple(x.shape)):
         with tf.GradientTape() as tape:
             tape.watch(x)
             loss = tf.reduce_sum(layer(x) * upstream)
