@@ -23,6 +23,8 @@ __all__ = ["main", "build_parser", "translate_files", "IMAGE_EXTENSIONS"]
 
 PROG = "python -m cyclegan_lesson"
 TASK_CHOICES = ("mnist2svhn", "gray2color", "monet2photo")
+#: the tasks ``evaluate`` scores (labels or true colours to score against)
+EVALUATE_TASKS = ("mnist2svhn", "gray2color")
 #: ``--precision`` values (``cyclegan_lesson.cyclegan.PRECISIONS``, repeated here so that
 #: ``--help`` does not import TensorFlow).
 PRECISION_CHOICES = ("float32", "mixed_bfloat16", "mixed_float16")
@@ -71,19 +73,36 @@ def _float(minimum: float, strict: bool = False):
 # ---------------------------------------------------------------------------- the parser
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` ends each option's help with ``(default: ...)``, unless the option has no
+    default (``None``, an off flag) or its help already says what the default is."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text:
+            return text
+        return super()._get_help_string(action)
+
+
 #: Help of --data-dir: what `runinfo.default_data_dir()` does when the option is left out.
 DATA_DIR_HELP = ("offline data folder with the layout of ../shared/data (default: "
                  "$CYCLEGAN_DATA_DIR, else ../shared/data beside a repository checkout, "
                  "else download with tensorflow_datasets)")
 
 
+def _subcommand_parser(**kwargs) -> argparse.ArgumentParser:
+    """A subcommand's parser: its ``--help`` shows the defaults too (:class:`HelpFormatter`)."""
+    return argparse.ArgumentParser(formatter_class=HelpFormatter, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=PROG,
+        prog=PROG, formatter_class=HelpFormatter,
         description="CycleGAN (Zhu et al. 2017) in Keras 3: train on a task, translate images "
                     "with an exported generator, benchmark training steps.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_subcommand_parser)
 
     # -- train ---------------------------------------------------------------------------------
     t = sub.add_parser(
@@ -285,8 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "domain and Frechet/kernel distances on the target judge's features "
                     "(FD-SVHN, FD-MNIST; not comparable with FID).",
     )
-    e.add_argument("--task", required=True, choices=TASK_CHOICES,
-                   help="the task the generators were trained on (mnist2svhn or gray2color)")
+    e.add_argument("--task", required=True, choices=EVALUATE_TASKS,
+                   help="the task the generators were trained on (only these two have labels "
+                        "or true colours to score against)")
     where = e.add_mutually_exclusive_group(required=True)
     where.add_argument("--run", metavar="DIR", help="a training output folder (train --out)")
     where.add_argument("--models", metavar="DIR",
@@ -557,9 +577,6 @@ def _cmd_evaluate(args) -> int:
     from .cyclegan import load_generator
     from .metrics import mnist_svhn_report
 
-    if args.task not in ("mnist2svhn", "gray2color"):
-        raise UsageError(f"evaluate supports --task mnist2svhn and gray2color (tasks with "
-                         f"labels or true colours to score against), got {args.task}")
     if args.shipped and args.shipped != args.task:
         raise UsageError(f"--shipped {args.shipped} holds generators of another task than "
                          f"--task {args.task}")
