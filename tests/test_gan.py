@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import cyclegan_lesson  # noqa: F401
-from cyclegan_lesson import gan
+from cyclegan_lesson.models import gan
 
 
 def test_optimal_discriminator_for_two_gaussians_by_hand():

@@ -134,7 +134,7 @@ def default_data_dir() -> str | None:
 def shipped_model_parser(module: str, shipped_folder: str, description: str | None,
                          steps_default: int, steps_what: str = "training steps"):
     """The ``argparse`` parser shared by the training commands of the chapters' shipped models
-    (``python -m cyclegan_lesson.<module> --out DIR --data-dir DIR --steps N``): the three
+    (``python -m cyclegan_lesson.models.<module> --out DIR --data-dir DIR --steps N``): the three
     common options; each module adds its recipe's options to the returned parser."""
     import argparse
 

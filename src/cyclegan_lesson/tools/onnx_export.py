@@ -5,7 +5,7 @@ reader's browser with onnxruntime-web, so they are needed as ONNX graphs. Keras 
 itself (``model.export(path, format="onnx")``, through ``tf2onnx`` on the TensorFlow backend);
 this module adds what an export needs to be trusted::
 
-    from cyclegan_lesson import onnx_export
+    from cyclegan_lesson.tools import onnx_export
     report = onnx_export.export_and_check("models/mnist2svhn/G_AB.keras", "G_AB.onnx",
                                           data_dir="../shared/data")
     report["max_abs_diff"]   # largest |Keras - onnxruntime| over 64 real MNIST test digits
@@ -57,7 +57,7 @@ def _load(model):
     """A Keras model, or a ``.keras`` path loaded with the package's custom layers."""
     import keras
 
-    from . import layers  # noqa: F401 - registers the custom layers for deserialization
+    from ..nn import layers  # noqa: F401 - registers the custom layers for deserialization
 
     if isinstance(model, keras.Model):
         return model
@@ -154,7 +154,7 @@ def check_images(model, data_dir=None, n: int = 64) -> tuple[np.ndarray, str]:
     """The first ``n`` test images of the domain ``model`` reads, as the model sees them
     (float32 NHWC in [-1, 1]), and a description such as ``"mnist test[:64] at 32x32"``.
     ``data_dir`` as in :func:`cyclegan_lesson.data.load_arrays` (``None``: tfds download)."""
-    from . import data
+    from .. import data
 
     if isinstance(n, bool) or int(n) != n or n < 1:
         raise ValueError(f"n must be a positive number of images, got {n!r}")

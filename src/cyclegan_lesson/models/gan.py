@@ -8,7 +8,7 @@ Goodfellow et al. (2014). A generator ``G`` maps noise ``z ~ p_z = N(0, I)`` to 
 For a fixed ``G`` the best discriminator is ``D*(x) = p_data(x) / (p_data(x) + p_g(x))``
 (:func:`optimal_discriminator`) and there ``V(D*, G) = 2 JSD(p_data || p_g) - log 4``
 (:func:`value_at_optimum`, :func:`jensen_shannon`). The discriminators here return *logits*
-``l`` with ``D(x) = sigmoid(l)``, so the losses are :func:`cyclegan_lesson.losses.bce_loss`.
+``l`` with ``D(x) = sigmoid(l)``, so the losses are :func:`cyclegan_lesson.nn.losses.bce_loss`.
 
 The generator either minimizes ``E log(1 - D(G(z)))`` (``"saturating"``, the value function
 itself) or maximizes ``E log D(G(z))`` (``"non_saturating"``, Goodfellow et al.'s practical
@@ -34,7 +34,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from .losses import bce_loss
+from ..nn.losses import bce_loss
 
 __all__ = [
     "ring_centers", "ring_of_gaussians", "mixture_1d", "mixture_1d_density", "gaussian_density",

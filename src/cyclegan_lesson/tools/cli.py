@@ -1,10 +1,10 @@
 """The command line: ``python -m cyclegan_lesson COMMAND ...`` (train, translate, bench, evaluate,
 export-onnx).
 
-A thin layer over the package: ``train`` calls :func:`cyclegan_lesson.training.train`,
-``translate`` applies an exported generator (:func:`cyclegan_lesson.cyclegan.load_generator`)
-to image files, ``bench`` runs :func:`cyclegan_lesson.training.benchmark`, ``export-onnx``
-writes a model as ONNX (:mod:`cyclegan_lesson.onnx_export`).
+A thin layer over the package: ``train`` calls :func:`cyclegan_lesson.training.trainer.train`,
+``translate`` applies an exported generator (:func:`cyclegan_lesson.models.cyclegan.load_generator`)
+to image files, ``bench`` runs :func:`cyclegan_lesson.training.trainer.benchmark`, ``export-onnx``
+writes a model as ONNX (:mod:`cyclegan_lesson.tools.onnx_export`).
 
 Bad input (unknown task or option value, missing file, a file that is not an image, an output
 folder that cannot be written) ends with a one-line ``error:`` message on stderr and exit code 2;
@@ -23,7 +23,7 @@ __all__ = ["main", "build_parser", "translate_files", "IMAGE_EXTENSIONS"]
 
 PROG = "python -m cyclegan_lesson"
 TASK_CHOICES = ("mnist2svhn", "gray2color", "monet2photo")
-#: ``--precision`` values (``cyclegan_lesson.cyclegan.PRECISIONS``, repeated here so that
+#: ``--precision`` values (``cyclegan_lesson.models.cyclegan.PRECISIONS``, repeated here so that
 #: ``--help`` does not import TensorFlow).
 PRECISION_CHOICES = ("float32", "mixed_bfloat16", "mixed_float16")
 PRECISION_HELP = ("float32 (default); mixed_bfloat16 (bfloat16 compute, float32 weights, "
@@ -253,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--precision", choices=PRECISION_CHOICES, default="float32",
                    help=PRECISION_HELP)
     b.add_argument("--compare-plain", action="store_true",
-                   help="also time cyclegan_lesson.bench_plain (keras.io-style, float32) "
+                   help="also time cyclegan_lesson.tools.bench_plain (keras.io-style, float32) "
                         "interleaved with the engine; print both and the ratio")
     b.add_argument("--rounds", type=_int(1), default=5,
                    help="with --compare-plain: rounds of --steps steps per model, the order "
@@ -377,16 +377,16 @@ def translate_files(model_path, inputs, out_dir, *, keep_size: bool = False,
     into ``out_dir`` and return their paths.
 
     By default each image is resized to the model's square input size. With ``full_size`` it is
-    translated at its own size and aspect ratio by :func:`cyclegan_lesson.any_size.
+    translated at its own size and aspect ratio by :func:`cyclegan_lesson.tools.any_size.
     translate_any_size` (after resizing its shorter side to ``short_side`` pixels, if given;
     images larger than ``tile`` go in overlapping tiles). Errors: ``FileNotFoundError`` (missing
     input or model), :class:`UsageError` (not an image, unreadable model, a generator that is
     not fully convolutional), ``PermissionError``."""
     import numpy as np
 
-    from . import plotting
-    from .cyclegan import load_generator
-    from .training import check_output_dir
+    from ..book import plotting
+    from ..models.cyclegan import load_generator
+    from ..training.trainer import check_output_dir
 
     files = _collect_inputs(inputs)
     out = check_output_dir(out_dir)
@@ -433,7 +433,8 @@ def _write_result(arr, original: tuple[int, int], src: Path, out: Path, used: se
 def _translate_full_size(model, files: list[Path], out: Path, channels: int, *,
                          keep_size: bool, short_side: int | None, tile: int) -> list[str]:
     """``translate --full-size``: each image at its own aspect ratio, one at a time."""
-    from . import any_size, plotting
+    from ..book import plotting
+    from . import any_size
 
     try:
         free = any_size.fully_convolutional(model)
@@ -460,8 +461,8 @@ def _translate_full_size(model, files: list[Path], out: Path, channels: int, *,
 
 
 def _cmd_train(args) -> int:
-    from . import runinfo
-    from .training import train
+    from .. import runinfo
+    from ..training.trainer import train
 
     data_dir = args.data_dir if args.data_dir is not None else runinfo.default_data_dir()
     if data_dir is not None and not Path(data_dir).is_dir():
@@ -512,14 +513,14 @@ def _cmd_translate(args) -> int:
 
 
 def _cmd_bench(args) -> int:
-    from .training import benchmark
+    from ..training.trainer import benchmark
 
     if args.compare_plain and (args.generator != "resnet" or args.jit):
         raise UsageError("--compare-plain times the ResNet generator without XLA; drop "
                          "--generator unet / --jit")
     peaks = {}
     if args.peak:
-        from .profiling import matmul_peak
+        from ..training.profiling import matmul_peak
 
         # measured first, on a machine not yet holding the models (the better of two tries)
         compute = {"float32": "float32", "mixed_bfloat16": "bfloat16",
@@ -553,9 +554,9 @@ def _cmd_bench(args) -> int:
 def _cmd_evaluate(args) -> int:
     import json
 
-    from . import runinfo
-    from .cyclegan import load_generator
-    from .metrics import mnist_svhn_report
+    from .. import runinfo
+    from ..evaluation.metrics import mnist_svhn_report
+    from ..models.cyclegan import load_generator
 
     if args.task not in ("mnist2svhn", "gray2color"):
         raise UsageError(f"evaluate supports --task mnist2svhn and gray2color (tasks with "
@@ -564,7 +565,7 @@ def _cmd_evaluate(args) -> int:
         raise UsageError(f"--shipped {args.shipped} holds generators of another task than "
                          f"--task {args.task}")
     if args.shipped:
-        from . import pretrained
+        from .. import pretrained
 
         folder = Path(pretrained.folder(args.shipped))
     else:
@@ -593,7 +594,8 @@ def _cmd_evaluate(args) -> int:
 
 
 def _cmd_export_onnx(args) -> int:
-    from . import onnx_export, runinfo
+    from .. import runinfo
+    from . import onnx_export
 
     if not args.out.endswith(".onnx"):
         raise UsageError(f"--out should name a .onnx file, got {args.out}")
@@ -614,9 +616,10 @@ def _cmd_export_onnx(args) -> int:
 
 
 def _evaluate_gray2color(path: Path, folder: Path, data_dir, args) -> int:
-    from . import classifiers, data
-    from .colour_metrics import gray2color_report
-    from .cyclegan import load_generator
+    from .. import data
+    from ..evaluation import classifiers
+    from ..evaluation.colour_metrics import gray2color_report
+    from ..models.cyclegan import load_generator
 
     g_ab, _ = load_generator(path)
     if tuple(g_ab.input_shape[1:]) != (32, 32, 1) or tuple(g_ab.output_shape[1:]) != (32, 32, 3):
@@ -651,7 +654,7 @@ def main(argv=None) -> int:
     became NaN or infinite, 130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 with a usage message for bad options/choices
-    from .callbacks import NonFiniteError
+    from ..training.callbacks import NonFiniteError
 
     try:
         return COMMANDS[args.command](args)
@@ -668,7 +671,7 @@ def main(argv=None) -> int:
         print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except RuntimeError as exc:
-        from .data import DatasetUnavailableError
+        from ..data import DatasetUnavailableError
 
         if isinstance(exc, DatasetUnavailableError):
             print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)

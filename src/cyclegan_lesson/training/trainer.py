@@ -56,7 +56,7 @@ class TrainingRun:
     """What :func:`train` returns.
 
     Attributes:
-        model: the trained :class:`~cyclegan_lesson.cyclegan.CycleGAN`.
+        model: the trained :class:`~cyclegan_lesson.models.cyclegan.CycleGAN`.
         history: per-epoch mean losses of *this call* (name -> list; see ``history.csv`` for
             all epochs of a resumed run).
         out_dir: the output folder.
@@ -101,7 +101,7 @@ def _seeds(seed: int, n: int) -> list[int]:
 
 
 def _resolve(task: str, **given) -> dict:
-    from . import data
+    from .. import data
 
     data.get_task(task)  # ValueError listing the valid tasks
     opts = dict(TASK_DEFAULTS[task])
@@ -180,19 +180,19 @@ def train(
         image_size: default per task (32, 32, 256); for monet2photo a smaller size (e.g. 128)
             resizes and crops accordingly.
         generator, n_blocks, ngf, ndf, n_layers, upsample: the networks (see
-            :func:`cyclegan_lesson.cyclegan.build_cyclegan`); ``n_blocks`` default 6 at 32 and 9
+            :func:`cyclegan_lesson.models.cyclegan.build_cyclegan`); ``n_blocks`` default 6 at 32 and 9
             at 256.
         lambda_cycle, lambda_cycle_b, lambda_identity, adversarial: the loss weights and the
-            adversarial loss (:class:`cyclegan_lesson.losses.CycleGANLossWeights`):
+            adversarial loss (:class:`cyclegan_lesson.nn.losses.CycleGANLossWeights`):
             ``lambda_cycle_b`` weighs the B -> A -> B cycle (``None``: same as ``lambda_cycle``);
             identity default per task.
         pool_size: image pool size (paper 50).
         seed: seeds the weights, the data stream and the pools.
-        lr: initial learning rate of :class:`~cyclegan_lesson.cyclegan.LinearDecay`.
+        lr: initial learning rate of :class:`~cyclegan_lesson.models.cyclegan.LinearDecay`.
         n_epochs_decay: epochs of linear decay at the end (default ``epochs // 2``).
         jitter: the paper's resize-and-random-crop + flip (default per task).
         augment_b: augment domain B's training batches with the digit classifiers' SVHN
-            augmentation (:func:`cyclegan_lesson.classifiers.augment_batch`: shifts, small
+            augmentation (:func:`cyclegan_lesson.evaluation.classifiers.augment_batch`: shifts, small
             rotations and zooms, contrast, channel permutation, grayscale, polarity; no flip);
             ``mnist2svhn`` only, where B is the small SVHN set (8,003 crops).
         jit: compile the training step with XLA.
@@ -204,39 +204,39 @@ def train(
         verbose: ``model.fit`` verbosity (1: progress bar, 2: one line per epoch).
         export: write ``G_AB.keras`` / ``G_BA.keras`` at the end.
         lambda_semantic: weight of the CyCADA semantic-consistency loss (0: plain CycleGAN;
-            digit tasks only, see :mod:`cyclegan_lesson.semantic`).
+            digit tasks only, see :mod:`cyclegan_lesson.models.semantic`).
         lambda_identity_x: identity weight (relative to lambda_cycle) across channel counts,
-            for domains whose channels differ (:class:`~cyclegan_lesson.semantic.SemanticCycleGAN`).
+            for domains whose channels differ (:class:`~cyclegan_lesson.models.semantic.SemanticCycleGAN`).
         semantic_classifiers: ``(path_a, path_b)`` ``.keras`` classifiers of the semantic loss
             (default: the shipped ``models/classifiers/<domain>_semantic.keras``).
         semantic_labels: ``"both"`` (each domain's own classifier: uses labels of domain B
             too) or ``"source"`` (CyCADA: domain A's classifier on both sides, labels of A only);
-            see :mod:`cyclegan_lesson.semantic`.
+            see :mod:`cyclegan_lesson.models.semantic`.
         precision: ``"float32"`` (default), ``"mixed_bfloat16"`` or ``"mixed_float16"``
-            (:func:`cyclegan_lesson.cyclegan.precision_scope`: bfloat16/float16 compute,
+            (:func:`cyclegan_lesson.models.cyclegan.precision_scope`: bfloat16/float16 compute,
             float32 weights, normalization statistics, losses and outputs; float16 with loss
             scaling).
         lambda_adv: weight of the adversarial terms (1; 0 = "cycle alone", the ablation of
             Zhu et al. 2017, Table 4).
         lambda_luma: weight of the luma-consistency terms (gray2color only; 0 = off):
             ``|lum(G_AB(a)) - a|`` and ``|G_BA(b) - lum(b)|``
-            (:func:`cyclegan_lesson.losses.luma_consistency_loss`).
+            (:func:`cyclegan_lesson.nn.losses.luma_consistency_loss`).
         keep_luma: gray2color only: ``G_AB`` predicts only the chroma (Cb, Cr) and keeps its
-            input as the luma of its output (:func:`cyclegan_lesson.networks.keep_luma`); the
+            input as the luma of its output (:func:`cyclegan_lesson.nn.networks.keep_luma`); the
             luma-consistency term of ``G_AB`` is then zero by construction (up to clipping).
         norm: the U-Net generators' normalization, ``"instance"`` (default) or ``"batch"``.
         luma_g_ba: gray2color only: ``G_BA`` is the fixed ITU-R 601 luma
-            (:func:`cyclegan_lesson.cyclegan.luma_generator`, nothing learnt), the exact
+            (:func:`cyclegan_lesson.models.cyclegan.luma_generator`, nothing learnt), the exact
             colour -> gray map; the backward cycle then regresses colours on their own luma.
         luma_every: gray2color: every this many steps, write the luma correlation of 256
             colourized test images to ``luma.csv``
-            (:class:`~cyclegan_lesson.callbacks.LumaMonitor`; 0: off).
+            (:class:`~cyclegan_lesson.training.callbacks.LumaMonitor`; 0: off).
 
     For tasks of :data:`cyclegan_lesson.data.TASK_HALVES` (gray2color) domain A reads the
     even-numbered and domain B the odd-numbered training images, so no image is in both.
 
     A step whose loss is NaN or infinite stops training with
-    :class:`~cyclegan_lesson.callbacks.NonFiniteError` (the step and the term); no checkpoint
+    :class:`~cyclegan_lesson.training.callbacks.NonFiniteError` (the step and the term); no checkpoint
     or generator with non-finite weights is ever written, so running again resumes from the
     last good checkpoint.
 
@@ -251,8 +251,10 @@ def train(
     """
     import tensorflow as tf
 
+    from .. import data, runinfo
+    from ..models import cyclegan
+    from ..nn import losses
     from . import callbacks as cb
-    from . import cyclegan, data, losses, runinfo
 
     started = time.perf_counter()
     opts = _resolve(task, image_size=image_size, n_blocks=n_blocks,
@@ -347,7 +349,7 @@ def train(
 
     augment = None
     if opts["augment_b"]:
-        from .classifiers import augment_batch
+        from ..evaluation.classifiers import augment_batch
 
         def augment(batch, batch_seed):
             return augment_batch(batch, strength="svhn", seed=batch_seed)
@@ -389,7 +391,7 @@ def train(
             keep_luma=bool(keep_luma), norm=norm, luma_g_ba=bool(luma_g_ba),
         )
         if lambda_semantic or lambda_identity_x:
-            from . import semantic
+            from ..models import semantic
 
             model = semantic.with_semantic_terms(
                 model, domains=(dom_a.name, dom_b.name), lambda_semantic=float(lambda_semantic),
@@ -476,8 +478,10 @@ def train_paired(
     """
     import keras
 
+    from .. import data, runinfo
+    from ..models import cyclegan
+    from ..nn import networks
     from . import callbacks as cb
-    from . import cyclegan, data, networks, runinfo
 
     started = time.perf_counter()
     for key, value in (("steps", steps), ("batch_size", batch_size), ("ngf", ngf)):
@@ -553,15 +557,17 @@ def benchmark(
     """Time ``steps`` CycleGAN training steps (after ``warmup`` untimed ones, which include
     tracing and, with ``jit``, XLA compilation) on random images; return a JSON-able dict:
     ``images_per_s`` (images per domain per second at the median step time), ``step_ms`` (median),
-    ``step_ms_min``/``step_ms_max``, ``gflop_per_step`` (:func:`cyclegan_lesson.profiling.step_flops`
+    ``step_ms_min``/``step_ms_max``, ``gflop_per_step`` (:func:`cyclegan_lesson.training.profiling.step_flops`
     x batch) and ``gflops`` (that over the median step), ``configuration``, ``parameters``,
     ``device``, ``versions``. ``precision``, ``upsample``: see :func:`train`.
-    ``profile=True`` adds ``profile``: :func:`cyclegan_lesson.profiling.profile_step` of 3 steps.
+    ``profile=True`` adds ``profile``: :func:`cyclegan_lesson.training.profiling.profile_step` of 3 steps.
     """
     import keras
     import tensorflow as tf
 
-    from . import __version__, cyclegan, profiling, runinfo
+    from .. import __version__, runinfo
+    from ..models import cyclegan
+    from . import profiling
 
     for key, value in (("size", size), ("batch_size", batch_size), ("ngf", ngf), ("ndf", ndf),
                        ("n_layers", n_layers), ("steps", steps)):

@@ -8,12 +8,12 @@ generator draws ``G(z|y)`` and the discriminator judges pairs, ``D(x|y)``, in th
 Here ``y`` is a digit 0-9 fed as an integer and turned into a one-hot vector inside the models:
 
 * :func:`build_conditional_generator` concatenates ``z`` and ``one_hot(y)`` and hands them to
-  chapter 6's :func:`cyclegan_lesson.gan.build_dcgan_generator` (unchanged, one input wider);
+  chapter 6's :func:`cyclegan_lesson.models.gan.build_dcgan_generator` (unchanged, one input wider);
 * :func:`build_conditional_discriminator` tiles ``one_hot(y)`` into 10 constant 32x32 planes,
   stacks them onto the image's channel and hands ``(32, 32, 1 + 10)`` to chapter 6's
-  :func:`cyclegan_lesson.gan.build_dcgan_discriminator`. So ``D`` sees the label at every pixel
+  :func:`cyclegan_lesson.models.gan.build_dcgan_discriminator`. So ``D`` sees the label at every pixel
   and can reject a real digit shown with the wrong label: it checks realism *and* the match;
-* :class:`ConditionalGAN` is chapter 6's :class:`cyclegan_lesson.gan.GAN` whose ``train_step``
+* :class:`ConditionalGAN` is chapter 6's :class:`cyclegan_lesson.models.gan.GAN` whose ``train_step``
   takes ``(images, labels)``; fakes are drawn for the labels of the real batch, so both players
   see every class as often as the data has it.
 
@@ -23,7 +23,7 @@ the noise fixed, the label varied). The shipped generator ``models/cgan_mnist/ge
 (two inputs: ``z`` float32 ``(latent_dim,)`` and an integer label ``()``; output
 ``(N, 32, 32, 1)`` in [-1, 1]) is loaded by :func:`load_shipped_generator` and re-trained by
 
-    python -m cyclegan_lesson.conditional_gan --out models/cgan_mnist --steps 5500 --evaluate
+    python -m cyclegan_lesson.models.conditional_gan --out models/cgan_mnist --steps 5500 --evaluate
 
 (:func:`main`; resumable: it continues from ``<out>/checkpoint`` when it is there).
 """
@@ -138,7 +138,7 @@ def build_conditional_discriminator(*, num_classes: int = NUM_CLASSES, filters: 
 # ---------------------------------------------------------------------------------------------
 
 class ConditionalGAN(gan.GAN):
-    """Chapter 6's :class:`cyclegan_lesson.gan.GAN` with the condition: ``train_step`` takes
+    """Chapter 6's :class:`cyclegan_lesson.models.gan.GAN` with the condition: ``train_step`` takes
     ``(images, labels)`` and every fake is drawn for, and judged with, a label of the batch.
 
     ``fit`` reports ``d_loss`` (``-V``), ``g_loss``, ``d_real`` = mean D(x|y) and ``d_fake`` =
@@ -310,15 +310,15 @@ def evaluate_generator(generator: keras.Model, judge: keras.Model, real_images, 
     integer labels), read by the classifier ``judge`` (logits; its penultimate features for the
     distances):
 
-    * ``conditioning``: :func:`cyclegan_lesson.sample_quality.conditioning_accuracy` of
+    * ``conditioning``: :func:`cyclegan_lesson.evaluation.sample_quality.conditioning_accuracy` of
       ``n_per_class`` samples per class (noise drawn with ``seed``);
     * ``fd``: FD on the judge's features, all classes together, and ``fd_per_class``;
-    * ``diversity`` / ``diversity_real``: :func:`~cyclegan_lesson.sample_quality.intra_class_diversity`
+    * ``diversity`` / ``diversity_real``: :func:`~cyclegan_lesson.evaluation.sample_quality.intra_class_diversity`
       per class, and ``diversity_ratio`` = their quotient (1 = as varied as real digits).
 
     Returns those (arrays as lists) with ``samples``, ``labels`` (the generated images and their
     labels, for more measures)."""
-    from . import sample_quality as sq
+    from ..evaluation import sample_quality as sq
 
     labels = evenly_labelled(n_per_class)
     fakes = sample(generator, labels, seed=seed)
@@ -359,7 +359,7 @@ def save_generator(generator: keras.Model, folder, record: dict | None = None) -
 
 def load_generator(path) -> keras.Model:
     """Load a conditional generator ``.keras`` file (clear ``FileNotFoundError`` if missing)."""
-    from .pretrained import load_keras_file
+    from ..pretrained import load_keras_file
 
     return load_keras_file(path, "conditional generator")
 
@@ -368,7 +368,7 @@ def load_shipped_generator() -> tuple[keras.Model, dict]:
     """The shipped MNIST generator and its ``generator.json`` record, found through
     :mod:`cyclegan_lesson.pretrained` (the checkout's ``models/cgan_mnist``, else a verified
     download)."""
-    from .pretrained import shipped_model_and_record
+    from ..pretrained import shipped_model_and_record
 
     return shipped_model_and_record("cgan_mnist", "generator.keras", "generator.json", "conditional generator")
 
@@ -384,8 +384,8 @@ def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int
     saving a checkpoint to ``<out>/checkpoint`` every ``checkpoint_every`` steps and continuing
     from it when it exists; at the end write the generator with :func:`save_generator`.
     Returns the record written to ``generator.json``."""
-    from .classifiers import load_digit_arrays
-    from .runinfo import device_summary
+    from ..evaluation.classifiers import load_digit_arrays
+    from ..runinfo import device_summary
 
     cfg = dict(DEFAULT_RECIPE, **{k: v for k, v in recipe.items() if v is not None})
     if steps is not None:
@@ -422,11 +422,11 @@ def record_evaluation(out, *, data_dir=None, n_per_class: int = 1000, cas_per_cl
                       on_progress: Callable[[str], None] = print) -> dict:
     """Measure ``<out>/generator.keras`` on the full MNIST test set with the course's shipped
     MNIST classifier (:func:`evaluate_generator`, ``n_per_class`` samples per class) and CAS
-    (:func:`cyclegan_lesson.sample_quality.classification_accuracy_score` on ``cas_per_class``
+    (:func:`cyclegan_lesson.evaluation.sample_quality.classification_accuracy_score` on ``cas_per_class``
     generated digits per class, against the same recipe on as many real training digits), and
     add the numbers and the figures' seeds to ``<out>/generator.json``."""
-    from . import sample_quality as sq
-    from .classifiers import load_digit_arrays, load_shipped_classifier, predict_labels
+    from ..evaluation import sample_quality as sq
+    from ..evaluation.classifiers import load_digit_arrays, load_shipped_classifier, predict_labels
 
     out = Path(out)
     generator = load_generator(out / "generator.keras")
@@ -469,12 +469,12 @@ def record_evaluation(out, *, data_dir=None, n_per_class: int = 1000, cas_per_cl
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m cyclegan_lesson.conditional_gan --out DIR [--steps N] ...``: train (or
+    """``python -m cyclegan_lesson.models.conditional_gan --out DIR [--steps N] ...``: train (or
     resume) the conditional generator of chapter 8 and write ``DIR/generator.keras`` +
     ``DIR/generator.json``."""
-    from .runinfo import shipped_model_parser
+    from ..runinfo import shipped_model_parser
 
-    parser = shipped_model_parser("conditional_gan", "cgan_mnist", main.__doc__,
+    parser = shipped_model_parser("models.conditional_gan", "cgan_mnist", main.__doc__,
                                   DEFAULT_RECIPE["steps"], "training steps")
     for key in ("latent_dim", "filters", "batch_size", "seed"):
         parser.add_argument(f"--{key.replace('_', '-')}", type=int, default=None)

@@ -14,7 +14,7 @@
 
 Every builder returns a functional ``keras.Model`` mapping NHWC float32 images in [-1, 1] to
 images in [-1, 1] (generators, ``tanh`` output) or to unbounded logits (discriminator, no
-sigmoid: the losses in :mod:`cyclegan_lesson.losses` take logits). Convolution kernels are drawn
+sigmoid: the losses in :mod:`cyclegan_lesson.nn.losses` take logits). Convolution kernels are drawn
 from N(0, 0.02) and biases start at 0, as the official ``init_weights(init_type="normal")``.
 
 Paddings are written out (``ReflectionPadding2D`` / ``ZeroPadding2D`` followed by a ``valid``
@@ -183,7 +183,7 @@ def resnet_generator(
     c7s1-64    reflect-pad 3, 7x7 conv, instance norm, ReLU            (H x W)
     d128       zero-pad 1, 3x3 conv stride 2, instance norm, ReLU      (H/2)
     d256       zero-pad 1, 3x3 conv stride 2, instance norm, ReLU      (H/4)
-    R256 x n   residual blocks (:func:`cyclegan_lesson.layers.residual_block`)
+    R256 x n   residual blocks (:func:`cyclegan_lesson.nn.layers.residual_block`)
     u128       3x3 transposed conv stride 2 (padding 1, output_padding 1), IN, ReLU (H/2)
     u64        same, 64 filters                                        (H)
     c7s1-C     reflect-pad 3, 7x7 conv to ``out_channels``, tanh

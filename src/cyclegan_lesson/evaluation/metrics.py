@@ -287,7 +287,7 @@ def to_channels(images, channels: int):
     """
     from keras import ops
 
-    from .data import LUMA_WEIGHTS
+    from ..data import LUMA_WEIGHTS
 
     have = images.shape[-1]
     if have == channels:
@@ -326,11 +326,11 @@ def mnist_svhn_report(
 
     and ``cycle_error``: mean ``|x - G_BA(G_AB(x))|`` (MNIST) and ``|y - G_AB(G_BA(y))|``
     (SVHN) in [-1, 1] units. With ``realism`` (default), ``realism`` holds, per direction, the
-    share of translations the realism judge (:func:`cyclegan_lesson.classifiers.
+    share of translations the realism judge (:func:`cyclegan_lesson.evaluation.classifiers.
     load_domain_classifier`) reads as the target domain (``domain_verdict``), and the Frechet and
     kernel distances between the translations and the real target test images on the target
     judge's penultimate features (``fd``/``kd``: FD-SVHN for MNIST -> SVHN, FD-MNIST for
-    SVHN -> MNIST; :mod:`cyclegan_lesson.sample_quality`, not comparable with FID).
+    SVHN -> MNIST; :mod:`cyclegan_lesson.evaluation.sample_quality`, not comparable with FID).
     ``references=False`` leaves out ``untranslated`` and ``classifier_accuracy``, which do not
     depend on the generators (compute them once when comparing many generator pairs). With
     ``return_predictions`` the predicted labels (judge role) and true labels are included under

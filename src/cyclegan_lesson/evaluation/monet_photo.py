@@ -5,7 +5,7 @@ CycleGAN's third case study has no labels and no paired truth, so a translation 
 two axes that pull against each other (a generator can win either by giving up the other):
 
 * **style**: the share of translated photos that a Monet-vs-photo classifier trained in the
-  course (:mod:`cyclegan_lesson.painting_classifier`) reads as Monet, and of translated
+  course (:mod:`cyclegan_lesson.evaluation.painting_classifier`) reads as Monet, and of translated
   paintings it reads as photos, beside the real images' rates; and a Frechet distance on that
   classifier's features to the real images of the target collection (**FD-painting**, the
   offline stand-in for FID: comparable within this chapter only, never with published FIDs);

@@ -11,9 +11,9 @@ fake that does not fit its input, or that looks dull, is rejected:
 
 The course's task is CIFAR-10 gray -> colour (the pairs exist: the truth is the colour image):
 
-* :func:`build_generator` -- the 32x32 U-Net (:func:`cyclegan_lesson.networks.unet_generator`,
+* :func:`build_generator` -- the 32x32 U-Net (:func:`cyclegan_lesson.nn.networks.unet_generator`,
   batch norm as in pix2pix) predicting only the chroma ``Cb, Cr``, wrapped by
-  :func:`cyclegan_lesson.networks.keep_luma` so the output keeps the input's luma exactly: the
+  :func:`cyclegan_lesson.nn.networks.keep_luma` so the output keeps the input's luma exactly: the
   Lab-style choice of Isola et al. and Zhang et al. (predict the colour channels only);
 * :func:`build_discriminator` -- the conditional discriminator: the gray input and an RGB image
   are stacked into 4 channels and judged by a PatchGAN (``patch`` = ``"pixel"`` for 1x1 patches,
@@ -21,13 +21,13 @@ The course's task is CIFAR-10 gray -> colour (the pairs exist: the truth is the 
 * :func:`pix2pix_loss` -- the generator's objective, and :class:`Pix2Pix` with its ``train_step``;
 * :func:`train` -- resumable training (checkpoint every ``checkpoint_every`` steps, progress
   lines), :func:`evaluate` / :func:`record_evaluation` -- the colour metrics of chapter 12
-  (:func:`cyclegan_lesson.colour_metrics.gray2color_report`) on the test split.
+  (:func:`cyclegan_lesson.evaluation.colour_metrics.gray2color_report`) on the test split.
 
 The shipped colourizer ``models/pix2pix_gray2color/G.keras`` (input ``(32, 32, 1)`` ITU-R 601
 luma in [-1, 1], output ``(32, 32, 3)`` RGB in [-1, 1]; ``G.json`` holds its recipe, wall time and
 measurements) is loaded by :func:`load_shipped_generator` and re-trained by
 
-    python -m cyclegan_lesson.pix2pix --out models/pix2pix_gray2color --steps 6000 --evaluate
+    python -m cyclegan_lesson.models.pix2pix --out models/pix2pix_gray2color --steps 6000 --evaluate
 
 (:func:`main`; it continues from ``<out>/checkpoint`` when it is there).
 """
@@ -44,7 +44,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from . import losses, networks, resumable
+from ..nn import losses, networks
+from . import resumable
 
 __all__ = [
     "DEFAULT_RECIPE",
@@ -66,7 +67,7 @@ __all__ = [
 #: Path of the shipped colourizer under ``models/`` (see :mod:`cyclegan_lesson.pretrained`).
 SHIPPED_GENERATOR = "pix2pix_gray2color/G.keras"
 #: Discriminator sizes: ``"pixel"`` (1x1 PatchGAN) or the number of stride-2 layers of
-#: :func:`cyclegan_lesson.networks.patch_discriminator` (1: 16x16 patches, 2: 34x34, 3: 70x70,
+#: :func:`cyclegan_lesson.nn.networks.patch_discriminator` (1: 16x16 patches, 2: 34x34, 3: 70x70,
 #: which at 32x32 is the whole image for every output).
 PATCHES = ("pixel", 1, 2, 3)
 
@@ -86,7 +87,7 @@ def build_generator(ngf: int = 16, norm: str = "batch", image_size: int = 32,
                     name: str = "G") -> keras.Model:
     """The pix2pix colourizer: gray ``(N, S, S, 1)`` in [-1, 1] -> RGB ``(N, S, S, 3)`` in
     [-1, 1]. A U-Net (``in_channels=1, out_channels=2``: it predicts Cb, Cr) inside
-    :func:`cyclegan_lesson.networks.keep_luma`, so the output's luma is the input."""
+    :func:`cyclegan_lesson.nn.networks.keep_luma`, so the output's luma is the input."""
     chroma = networks.unet_generator(image_size=image_size, ngf=ngf, in_channels=1,
                                      out_channels=2, norm=norm, name=f"{name}_chroma_unet")
     return networks.keep_luma(chroma, name=name)
@@ -126,7 +127,7 @@ def pix2pix_loss(fake_logits, fake, real, lambda_l1: float = 100.0, lambda_gan: 
         fake, real: ``G(x)`` and the true ``y``, NHWC in [-1, 1], the same shape.
         lambda_l1: weight of the L1 term (the paper: 100; 0 = "cGAN alone").
         lambda_gan: weight of the GAN term (0 = "L1 alone").
-        mode: the adversarial loss of :mod:`cyclegan_lesson.losses` (``"bce"``: the paper's).
+        mode: the adversarial loss of :mod:`cyclegan_lesson.nn.losses` (``"bce"``: the paper's).
 
     Returns:
         ``{"total", "gan", "l1"}``: scalars; ``gan`` and ``l1`` unweighted.
@@ -240,16 +241,16 @@ def save_generator(generator: keras.Model, folder, record: dict | None = None) -
 
 def load_generator(path) -> keras.Model:
     """Load a pix2pix colourizer ``.keras`` file (clear ``FileNotFoundError`` if missing)."""
-    from .pretrained import load_keras_file
+    from ..pretrained import load_keras_file
 
     return load_keras_file(path, "pix2pix generator",
-                           "train one with python -m cyclegan_lesson.pix2pix --out DIR")
+                           "train one with python -m cyclegan_lesson.models.pix2pix --out DIR")
 
 
 def load_shipped_generator() -> tuple[keras.Model, dict]:
     """The shipped colourizer and its ``G.json`` record, found through
     :mod:`cyclegan_lesson.pretrained`."""
-    from .pretrained import shipped_model_and_record
+    from ..pretrained import shipped_model_and_record
 
     return shipped_model_and_record("pix2pix_gray2color", "G.keras", "G.json", "pix2pix generator")
 
@@ -288,8 +289,8 @@ def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int
         the record written to ``G.json`` (``recipe``, ``steps_done``, ``train_wall_s``, ...),
         with ``"model"``: the trained :class:`Pix2Pix` (not written).
     """
-    from . import data
-    from .runinfo import device_summary
+    from .. import data
+    from ..runinfo import device_summary
 
     cfg = dict(DEFAULT_RECIPE, **{k: v for k, v in recipe.items() if v is not None})
     unknown = set(cfg) - set(DEFAULT_RECIPE)
@@ -349,12 +350,13 @@ def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int
 
 def evaluate(generators: dict, *, data_dir=None, limit: int | None = None,
              classifiers: dict | None = None) -> dict:
-    """:func:`cyclegan_lesson.colour_metrics.gray2color_report` of ``generators`` (name ->
+    """:func:`cyclegan_lesson.evaluation.colour_metrics.gray2color_report` of ``generators`` (name ->
     colourizer) on the first ``limit`` CIFAR-10 test images (all when ``None``), with the
     course's two CIFAR-10 classifiers (full colour and chroma only) unless ``classifiers`` is
     given. Rows ``"gray"`` and ``"truth"`` are added by the report."""
-    from . import classifiers as cls
-    from . import colour_metrics, data
+    from .. import data
+    from ..evaluation import classifiers as cls
+    from ..evaluation import colour_metrics
 
     colour, labels = data.load_arrays("cifar10_color", "test", data_dir, limit=limit)
     gray, _ = data.load_arrays("cifar10_gray", "test", data_dir, limit=limit)
@@ -387,11 +389,11 @@ def record_evaluation(out, *, data_dir=None, limit: int | None = None,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m cyclegan_lesson.pix2pix --out DIR [--steps N] ...``: train (or resume) the
+    """``python -m cyclegan_lesson.models.pix2pix --out DIR [--steps N] ...``: train (or resume) the
     pix2pix colourizer of chapter 9 and write ``DIR/G.keras`` + ``DIR/G.json``."""
-    from .runinfo import shipped_model_parser
+    from ..runinfo import shipped_model_parser
 
-    parser = shipped_model_parser("pix2pix", "pix2pix_gray2color", main.__doc__,
+    parser = shipped_model_parser("models.pix2pix", "pix2pix_gray2color", main.__doc__,
                                   DEFAULT_RECIPE["steps"], "training steps")
     for key in ("ngf", "ndf", "batch_size", "seed"):
         parser.add_argument(f"--{key.replace('_', '-')}", type=int, default=None)

@@ -35,8 +35,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from ..evaluation.metrics import to_channels as _to_channels
 from .cyclegan import CycleGAN
-from .metrics import to_channels as _to_channels
 
 __all__ = ["semantic_consistency_loss", "freeze_classifier", "SemanticConsistency",
            "SemanticCycleGAN", "with_semantic_terms", "LABEL_SOURCES"]
@@ -129,7 +129,7 @@ class SemanticConsistency:
 
 
 class SemanticCycleGAN(CycleGAN):
-    """:class:`~cyclegan_lesson.cyclegan.CycleGAN` plus two optional terms in the generator
+    """:class:`~cyclegan_lesson.models.cyclegan.CycleGAN` plus two optional terms in the generator
     objective, each reported with the other losses:
 
     * ``semantic_ab`` / ``semantic_ba`` = ``lambda_semantic`` x the semantic-consistency loss
@@ -221,7 +221,7 @@ def with_semantic_terms(
         return model
     sem = None
     if lambda_semantic > 0:
-        from . import classifiers
+        from ..evaluation import classifiers
 
         paths = list(classifier_paths or (None, None))
         for domain in domains:

@@ -2,9 +2,9 @@
 
 CycleGAN has no notion of "the digit". To measure whether a translation kept it, chapter 13
 classifies translated images with a classifier trained on the *target* domain and checks it
-against the source label (:func:`cyclegan_lesson.metrics.label_preservation`). The same
+against the source label (:func:`cyclegan_lesson.evaluation.metrics.label_preservation`). The same
 classifiers, frozen, drive the optional semantic-consistency loss
-(:mod:`cyclegan_lesson.semantic`).
+(:mod:`cyclegan_lesson.models.semantic`).
 
 * :func:`digit_classifier` builds a compact CNN (VGG-like, batch norm, global average pooling):
   input ``(N, 32, 32, C)`` float32 in [-1, 1], ``C`` in {1, 3}; output ``(N, 10)`` **logits**.
@@ -20,11 +20,11 @@ classifiers, frozen, drive the optional semantic-consistency loss
 * :func:`train_cifar_classifier` trains the two CIFAR-10 object classifiers of the gray <-> colour
   chapters on real colour images: ``"cifar10"`` reads RGB ``(N, 32, 32, 3)``, ``"cifar10_chroma"``
   reads only the chroma ``(N, 32, 32, 2)`` (Cb, Cr of ITU-R 601:
-  :func:`cyclegan_lesson.colour_metrics.chroma`), so a gray image (Cb = Cr = 0) tells it nothing:
+  :func:`cyclegan_lesson.evaluation.colour_metrics.chroma`), so a gray image (Cb = Cr = 0) tells it nothing:
   it is at chance on gray and rewards only colours that fit the object (Zhang et al. 2016's
   semantic-interpretability test). :func:`cifar_classifier_input` converts RGB images for
   either; :func:`load_cifar_classifier` loads the shipped ones.
-* ``python -m cyclegan_lesson.classifiers --out DIR [--data-dir DIR]``
+* ``python -m cyclegan_lesson.evaluation.classifiers --out DIR [--data-dir DIR]``
   (:func:`main`) reproduces the shipped files and their JSON record.
 """
 
@@ -159,7 +159,7 @@ def load_digit_arrays(domain: str, split: str = "train", data_dir=None, *, limit
         raise ValueError(
             f"unknown digit domain {domain!r}; expected one of {sorted(CLASSIFIER_DOMAINS)}."
         )
-    from . import data
+    from .. import data
 
     images, labels = data.load_arrays(domain, split, data_dir, limit=limit, image_size=32)
     return np.asarray(images, np.float32), np.asarray(labels, np.int64)
@@ -387,7 +387,7 @@ def train_domain_classifier(data_dir=None, *, train_limit: int | None = None,
     replace its entries) and measure it on both test splits.
 
     Input: ``(N, 32, 32, 1)`` luma in [-1, 1] (RGB images are converted by ITU-R 601; use
-    :func:`cyclegan_lesson.sample_quality.domain_verdict`); output ``(N, 2)`` logits.
+    :func:`cyclegan_lesson.evaluation.sample_quality.domain_verdict`); output ``(N, 2)`` logits.
     ``test_accuracy`` is the balanced accuracy (mean of the two domains' accuracies, which are in
     ``per_class_accuracy``).
     """
@@ -506,7 +506,7 @@ def train_cifar_classifier(
         a :class:`ClassifierResult` (``test_accuracy`` on the test split; the model maps its
         input in [-1, 1] to ``(N, 10)`` logits).
     """
-    from . import data
+    from .. import data
 
     if kind not in CIFAR_KINDS:
         raise ValueError(f"unknown CIFAR-10 classifier {kind!r}; expected one of "
@@ -551,7 +551,7 @@ def load_cifar_classifier(kind: str) -> keras.Model:
     """Load the shipped ``models/classifiers/<kind>.keras`` (``"cifar10"`` or
     ``"cifar10_chroma"``) through :func:`cyclegan_lesson.pretrained.path`; feed it
     :func:`cifar_classifier_input` ``(images, kind)``."""
-    from . import pretrained
+    from .. import pretrained
 
     if kind not in CIFAR_KINDS:
         raise ValueError(f"unknown CIFAR-10 classifier {kind!r}; expected one of "
@@ -570,7 +570,7 @@ def load_classifier(path) -> keras.Model:
     is set (``train --precision mixed_bfloat16`` builds its networks under one): a frozen judge
     inside a loss (the semantic-consistency loss) is part of the loss, and losses stay float32.
     """
-    from .cyclegan import precision_scope
+    from ..models.cyclegan import precision_scope
 
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -584,7 +584,7 @@ def shipped_classifier_path(domain: str, role: str = "judge") -> str:
     (``role="judge"``, measures label preservation) or ``<domain>_semantic.keras``
     (``role="semantic"``, used by the semantic-consistency loss), found through
     :func:`cyclegan_lesson.pretrained.path` (the checkout's file, else a verified download)."""
-    from . import pretrained
+    from .. import pretrained
 
     if domain not in CLASSIFIER_DOMAINS:
         raise ValueError(
@@ -605,7 +605,7 @@ def load_shipped_classifier(domain: str, role: str = "judge") -> keras.Model:
 def load_domain_classifier() -> keras.Model:
     """Load the shipped realism judge ``models/classifiers/domain_mnist_svhn.keras`` (through
     :func:`cyclegan_lesson.pretrained.path`)."""
-    from . import pretrained
+    from .. import pretrained
 
     return load_classifier(pretrained.path("classifiers/domain_mnist_svhn.keras"))
 
@@ -615,9 +615,9 @@ def main(argv=None) -> int:
     ``<out>/classifiers.json`` (test accuracies, parameters, wall times, recipes, device)."""
     import argparse
 
-    from .runinfo import default_data_dir, device_summary
+    from ..runinfo import default_data_dir, device_summary
 
-    parser = argparse.ArgumentParser(prog="python -m cyclegan_lesson.classifiers",
+    parser = argparse.ArgumentParser(prog="python -m cyclegan_lesson.evaluation.classifiers",
                                      description=main.__doc__)
     parser.add_argument("--out", required=True,
                         help="output folder (models/classifiers in a checkout replaces the "

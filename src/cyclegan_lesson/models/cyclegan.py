@@ -31,7 +31,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from . import losses
+from ..nn import losses
 
 __all__ = [
     "ImagePool",
@@ -88,9 +88,9 @@ def precision_scope(precision: str = "float32") -> Iterator[str]:
 
     Layers built inside compute in ``bfloat16``/``float16`` and keep float32 weights. What must
     stay float32 does: instance-norm statistics
-    (:class:`~cyclegan_lesson.layers.InstanceNormalization`), the generators' final ``tanh``
+    (:class:`~cyclegan_lesson.nn.layers.InstanceNormalization`), the generators' final ``tanh``
     and the discriminators' logits (``dtype="float32"`` layers), every loss
-    (:mod:`cyclegan_lesson.losses` casts to float32) and the image pools.
+    (:mod:`cyclegan_lesson.nn.losses` casts to float32) and the image pools.
     """
     check_precision(precision)
     previous = keras.mixed_precision.global_policy()
@@ -703,7 +703,7 @@ def build_cyclegan(
     norm: str = "instance",
     luma_g_ba: bool = False,
 ) -> CycleGAN:
-    """Build the four networks with :mod:`cyclegan_lesson.networks` and wrap them in a
+    """Build the four networks with :mod:`cyclegan_lesson.nn.networks` and wrap them in a
     :class:`CycleGAN` (not compiled).
 
     ``generator``: ``"resnet"`` (:func:`networks.resnet_generator` with ``n_blocks``, ``ngf`` and
@@ -722,7 +722,7 @@ def build_cyclegan(
     (:func:`luma_generator`), so the backward cycle ``G_AB(lum(y)) ~ y`` is a regression of
     the colours from their own luma, on colour images alone.
     """
-    from . import networks
+    from ..nn import networks
 
     if norm not in ("instance", "batch"):
         raise ValueError(f"build_cyclegan: norm must be 'instance' or 'batch', got {norm!r}.")
@@ -807,7 +807,7 @@ def save_generators(
     with ``keras.models.load_model`` after ``import cyclegan_lesson`` (which registers the
     custom layers), or with :func:`load_generator`.
     """
-    from .callbacks import NonFiniteError, first_non_finite_weight
+    from ..training.callbacks import NonFiniteError, first_non_finite_weight
 
     for gen in (getattr(model, key) for key in which):
         bad = first_non_finite_weight(gen)

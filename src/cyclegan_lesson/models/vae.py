@@ -18,7 +18,7 @@ seeded binary test set, on which ELBO and the importance-weighted bound are exac
 probabilities of binary images (nats), comparable with published binarized-MNIST numbers.
 
 Losses and bounds are written with ``keras.ops`` (backend-neutral); only the gradient step of
-:meth:`VAE.train_step` uses ``tf.GradientTape``, as :mod:`cyclegan_lesson.cyclegan` does.
+:meth:`VAE.train_step` uses ``tf.GradientTape``, as :mod:`cyclegan_lesson.models.cyclegan` does.
 """
 
 from __future__ import annotations

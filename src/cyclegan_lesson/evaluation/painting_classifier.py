@@ -18,7 +18,7 @@ texture, blur), not what a person means by "a Monet".
   train split) and reports accuracy on the held-out test splits.
 * :func:`monet_share` gives the share of images read as Monet with a Wilson 95 % interval.
 * :func:`at_resolution` wraps a judge with a resize to its training resolution.
-* ``python -m cyclegan_lesson.painting_classifier --out FILE.keras`` trains one and writes its
+* ``python -m cyclegan_lesson.evaluation.painting_classifier --out FILE.keras`` trains one and writes its
   record (held-out accuracies, recipe, wall time) to ``FILE.json``: how chapter 14's two shipped
   judges were made.
 """
@@ -105,7 +105,7 @@ def load_painting_arrays(split: str = "train", data_dir=None, *, image_size: int
     """The ``monet`` and ``photo`` images of ``split`` resized to ``image_size``, concatenated:
     ``(images (N, s, s, 3) float32 in [-1, 1], labels (N,) int64: 1 = Monet, 0 = photo)``;
     ``limit`` caps each domain."""
-    from .data import load_arrays
+    from ..data import load_arrays
 
     monet, _ = load_arrays("monet", split, data_dir, limit=limit, image_size=image_size)
     photo, _ = load_arrays("photo", split, data_dir, limit=limit, image_size=image_size)
@@ -288,15 +288,15 @@ def monet_share(classifier: keras.Model, images, threshold: float = 0.5, *,
 
 
 def main(argv=None) -> int:
-    """``python -m cyclegan_lesson.painting_classifier --out FILE.keras``: train the judge on the
+    """``python -m cyclegan_lesson.evaluation.painting_classifier --out FILE.keras``: train the judge on the
     train splits, report its held-out accuracy and write ``FILE.json`` beside it (accuracies,
     recipe, wall time, device)."""
     import argparse
     import json
 
-    from . import runinfo
+    from .. import runinfo
 
-    parser = argparse.ArgumentParser(prog="python -m cyclegan_lesson.painting_classifier",
+    parser = argparse.ArgumentParser(prog="python -m cyclegan_lesson.evaluation.painting_classifier",
                                      description=main.__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, metavar="FILE.keras")
     parser.add_argument("--data-dir", default=None,

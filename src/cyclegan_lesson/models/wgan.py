@@ -12,9 +12,9 @@ it must stay K-Lipschitz, either by **weight clipping** (every weight clipped to
 after each critic step; the paper: ``c = 0.01``, RMSprop ``5e-5``, ``n_critic = 5``) or by the
 **gradient penalty** of Gulrajani et al. (2017): ``lambda E (||grad C(x_hat)|| - 1)^2`` at
 uniform interpolates ``x_hat`` (``lambda = 10``, Adam ``(1e-4, 0.5, 0.9)``, no batch norm in
-the critic). The losses are :func:`cyclegan_lesson.losses.wgan_critic_loss`,
-:func:`~cyclegan_lesson.losses.wgan_generator_loss` and
-:func:`~cyclegan_lesson.losses.gradient_penalty`.
+the critic). The losses are :func:`cyclegan_lesson.nn.losses.wgan_critic_loss`,
+:func:`~cyclegan_lesson.nn.losses.wgan_generator_loss` and
+:func:`~cyclegan_lesson.nn.losses.gradient_penalty`.
 
 * Example 1 of Arjovsky et al.: :func:`parallel_lines` samples, :func:`parallel_lines_distances`
   (JSD, KL and W1 in closed form) and the sample estimates :func:`earth_movers_distance`,
@@ -23,10 +23,10 @@ the critic). The losses are :func:`cyclegan_lesson.losses.wgan_critic_loss`,
   returns its estimate of ``W`` (the dual side of the distance).
 * :class:`WGAN` is a ``keras.Model`` whose ``train_step`` makes ``n_critic`` critic steps (each
   on its own slice of the real batch) and one generator step; :func:`train_wgan` fits it with
-  :func:`cyclegan_lesson.gan.train_gan` (no console output).
+  :func:`cyclegan_lesson.models.gan.train_gan` (no console output).
 * :func:`weight_pile_up`: the share of critic weights at the clipping bounds.
 
-Networks come from :mod:`cyclegan_lesson.gan` (the MLPs of the toys; the DCGAN critic is
+Networks come from :mod:`cyclegan_lesson.models.gan` (the MLPs of the toys; the DCGAN critic is
 ``gan.build_dcgan_discriminator(normalization=None or "layer")``).
 """
 
@@ -39,8 +39,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from ..nn.losses import gradient_penalty, wgan_critic_loss, wgan_generator_loss
 from . import gan
-from .losses import gradient_penalty, wgan_critic_loss, wgan_generator_loss
 
 __all__ = [
     "WGAN",
@@ -299,7 +299,7 @@ def train_wgan(model: WGAN, x_train, *, steps: int, batch_size: int = 64, chunk:
                seed: int = 0) -> dict[str, list[float]]:
     """Train ``model`` for ``steps`` *generator* steps (``steps * n_critic`` critic steps of
     ``batch_size`` real samples each), without console output; the history and the callbacks
-    are those of :func:`cyclegan_lesson.gan.train_gan` (one entry per ``chunk`` generator
+    are those of :func:`cyclegan_lesson.models.gan.train_gan` (one entry per ``chunk`` generator
     steps)."""
     if not isinstance(model, WGAN):
         raise ValueError(  # noqa: TRY004 - the course raises ValueError for bad arguments

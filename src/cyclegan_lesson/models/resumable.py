@@ -5,7 +5,7 @@ A run of ``total_steps`` is cut into segments of ``every`` steps; after each one
 both networks, the state of both optimizers, the step reached and the loss history so far are
 written to one folder, so that running the same command again continues from the last segment
 instead of starting over (a Colab disconnect costs at most one segment). CycleGAN's engine has
-its own, richer checkpoint (image pools, data position; :mod:`cyclegan_lesson.callbacks`).
+its own, richer checkpoint (image pools, data position; :mod:`cyclegan_lesson.training.callbacks`).
 
 * :func:`save_checkpoint` / :func:`load_checkpoint`: any model with ``generator``,
   ``discriminator``, ``g_optimizer`` and ``d_optimizer`` attributes (the folder holds

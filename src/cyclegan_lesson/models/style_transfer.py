@@ -21,7 +21,7 @@ The pieces, in the lecture's notation:
   choice, downloaded on Colab) or ``weights=None`` (random weights, the offline stand-in), with
   every layer rescaled to mean activation 1 (:func:`normalize_activations`);
 * :func:`model_extractor`: the same interface on any CNN, e.g. the course's Monet-vs-photo
-  classifier (:mod:`cyclegan_lesson.painting_classifier`);
+  classifier (:mod:`cyclegan_lesson.evaluation.painting_classifier`);
 * :func:`transfer_style`: the image-optimization loop (Adam on the pixels, fixed seed, a loss
   history and an optional log file instead of console output).
 
@@ -330,7 +330,7 @@ def model_extractor(model: keras.Model, content_layer: str, style_layers: Sequen
                     name: str = "course CNN", normalize: bool = True,
                     calibration_images=None) -> FeatureExtractor:
     """Any CNN that takes [-1, 1] images (e.g. the Monet-vs-photo classifier of
-    :mod:`cyclegan_lesson.painting_classifier`) as a feature extractor; its input must accept
+    :mod:`cyclegan_lesson.evaluation.painting_classifier`) as a feature extractor; its input must accept
     any image size (``(None, None, 3)``). ``normalize`` as in :func:`vgg19_extractor`; the
     model's weights are rescaled in place, so pass a copy if it must stay a classifier."""
     if normalize and calibration_images is None:

@@ -10,10 +10,10 @@ trackers). It is **not** used for training anything in the course; it exists so 
 
     python -m cyclegan_lesson bench --compare-plain
 
-can time it beside :class:`cyclegan_lesson.cyclegan.CycleGAN` in one process, interleaved,
+can time it beside :class:`cyclegan_lesson.models.cyclegan.CycleGAN` in one process, interleaved,
 and print the ratio. The networks have the same layer shapes and parameter counts as the
-engine's :func:`~cyclegan_lesson.networks.resnet_generator` and
-:func:`~cyclegan_lesson.networks.patch_discriminator` (checked by a test), so the two do the
+engine's :func:`~cyclegan_lesson.nn.networks.resnet_generator` and
+:func:`~cyclegan_lesson.nn.networks.patch_discriminator` (checked by a test), so the two do the
 same convolutions; only the engine's machinery differs.
 """
 
@@ -151,7 +151,7 @@ class PlainCycleGAN(keras.Model):
 
 def plain_as_cyclegan(model: PlainCycleGAN):
     """``model``'s networks under the engine's names (``G_AB`` = ``gen_G``, ``G_BA`` = ``gen_F``,
-    ``D_A`` = ``disc_X``, ``D_B`` = ``disc_Y``), for :func:`cyclegan_lesson.profiling.step_flops`."""
+    ``D_A`` = ``disc_X``, ``D_B`` = ``disc_Y``), for :func:`cyclegan_lesson.training.profiling.step_flops`."""
     import types
 
     return types.SimpleNamespace(G_AB=model.gen_G, G_BA=model.gen_F, D_A=model.disc_X,
@@ -194,13 +194,15 @@ def compare_plain(
     (``engine_step_ms``, ``plain_step_ms``), images per second (per domain) and ``ratio`` =
     engine images/s / plain images/s (> 1: the engine is faster), and each model's operations
     per step and achieved rate (``*_gflop_per_step``, ``*_gflops``;
-    :func:`cyclegan_lesson.profiling.step_flops`: the plain model judges each fake once, so it
+    :func:`cyclegan_lesson.training.profiling.step_flops`: the plain model judges each fake once, so it
     does slightly less work). ``precision`` is the engine's
-    (:data:`cyclegan_lesson.cyclegan.PRECISIONS`); the plain model always runs in float32.
-    ``profile=True`` adds ``profile``: :func:`cyclegan_lesson.profiling.profile_step` of each.
+    (:data:`cyclegan_lesson.models.cyclegan.PRECISIONS`); the plain model always runs in float32.
+    ``profile=True`` adds ``profile``: :func:`cyclegan_lesson.training.profiling.profile_step` of each.
     """
-    from . import cyclegan, profiling, runinfo
-    from .training import _positive
+    from .. import runinfo
+    from ..models import cyclegan
+    from ..training import profiling
+    from ..training.trainer import _positive
 
     for key, value in (("size", size), ("batch_size", batch_size), ("ngf", ngf), ("ndf", ndf),
                        ("n_layers", n_layers), ("rounds", rounds), ("steps", steps)):

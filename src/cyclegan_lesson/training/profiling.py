@@ -3,7 +3,7 @@
 * :func:`network_flops` -- floating-point operations of one forward pass of a network on one
   image, counted from its convolution and dense layers (2 per multiply-add).
 * :func:`step_flops` -- the operations of one training step of
-  :class:`~cyclegan_lesson.cyclegan.CycleGAN` (every generator and discriminator pass, forward
+  :class:`~cyclegan_lesson.models.cyclegan.CycleGAN` (every generator and discriminator pass, forward
   and backward), per image pair; ``x batch size`` for a step.
 * :func:`matmul_peak` -- the arithmetic rate this machine reaches on a large square matrix
   product (GFLOP/s), the practical ceiling any convolution runs under.
@@ -114,7 +114,7 @@ def _step_plan(model, discriminators_reuse_fakes: bool) -> list[tuple[str, keras
 def step_flops(model, *, discriminators_reuse_fakes: bool = False) -> dict:
     """Floating-point operations of one training step of a CycleGAN, per image pair.
 
-    Counts what :meth:`CycleGAN.train_step <cyclegan_lesson.cyclegan.CycleGAN.train_step>`
+    Counts what :meth:`CycleGAN.train_step <cyclegan_lesson.models.cyclegan.CycleGAN.train_step>`
     computes, each convolution's backward as an input gradient and a weight gradient of the
     forward's size, skipping what no gradient needs:
 
@@ -126,11 +126,11 @@ def step_flops(model, *, discriminators_reuse_fakes: bool = False) -> dict:
     * discriminator update: ``D(real)`` and ``D(pooled fake)`` for both, forward, weight
       gradients and input gradients less the first layer's. With
       ``discriminators_reuse_fakes=True`` (the keras.io-style model of
-      :mod:`cyclegan_lesson.bench_plain`, which has no pool) the fakes' forward passes of the
+      :mod:`cyclegan_lesson.tools.bench_plain`, which has no pool) the fakes' forward passes of the
       generator update are reused, so only ``D(real)`` is run again.
 
     Args:
-        model: a :class:`~cyclegan_lesson.cyclegan.CycleGAN`, or any object with ``G_AB``,
+        model: a :class:`~cyclegan_lesson.models.cyclegan.CycleGAN`, or any object with ``G_AB``,
             ``G_BA``, ``D_A``, ``D_B`` networks of fixed image size and ``use_identity``.
 
     Returns:
@@ -256,7 +256,7 @@ def profile_step(model: keras.Model, batch, steps: int = 3, warmup: int = 2,
 
     Args:
         model: a compiled Keras model with a ``train_step`` (a CycleGAN, or
-            :class:`~cyclegan_lesson.bench_plain.PlainCycleGAN`).
+            :class:`~cyclegan_lesson.tools.bench_plain.PlainCycleGAN`).
         batch: the tuple of NumPy arrays one step trains on (repeated).
         steps, warmup: profiled steps, after ``warmup`` untimed ones (tracing).
         networks: ``{"generators": names, "discriminators": names}``, the sub-models' names as

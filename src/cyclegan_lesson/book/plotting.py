@@ -439,7 +439,7 @@ def _architecture_diagram(ax, stages, *, title, footnote, rf_rows=False, max_h=1
 
 def _model_stages(model):
     """``(input_shape, rows)`` of a builder's model: :func:`networks.block_summary` rows."""
-    from . import networks
+    from ..nn import networks
 
     return tuple(model.input.shape[1:]), networks.block_summary(model)
 
@@ -449,8 +449,8 @@ def resnet_generator_diagram(n_blocks: int = 9, ngf: int = 64, image_size: int =
     """The ResNet generator as one box per stage (``c7s1-64, d128, d256, R256 x n, u128, u64,
     c7s1-3``), each labelled with its output shape ``H×W×C``.
 
-    The shapes come from the model :func:`cyclegan_lesson.networks.resnet_generator` builds with
-    these arguments (its :func:`~cyclegan_lesson.networks.block_summary`), so the picture follows
+    The shapes come from the model :func:`cyclegan_lesson.nn.networks.resnet_generator` builds with
+    these arguments (its :func:`~cyclegan_lesson.nn.networks.block_summary`), so the picture follows
     the code. Box heights are proportional to the spatial size, widths to ``log2`` of the
     channels. With more than four residual blocks, the first two and the last are drawn with an
     ellipsis between them; the green arc over the first is its identity shortcut.
@@ -460,7 +460,7 @@ def resnet_generator_diagram(n_blocks: int = 9, ngf: int = 64, image_size: int =
     """
     import re
 
-    from . import networks
+    from ..nn import networks
 
     model = networks.resnet_generator(n_blocks=n_blocks, ngf=ngf, image_size=image_size,
                                       in_channels=in_channels, out_channels=out_channels)
@@ -513,8 +513,8 @@ def patchgan_diagram(n_layers: int = 3, ndf: int = 64, image_size: int = 256,
 
     Shapes, strides, which layers are normalized and the receptive fields (``RF``, 70×70 at the
     output for ``n_layers = 3``) are read from the model
-    :func:`cyclegan_lesson.networks.patch_discriminator` builds and from
-    :func:`~cyclegan_lesson.networks.receptive_field_table`. The red band on the input box marks the
+    :func:`cyclegan_lesson.nn.networks.patch_discriminator` builds and from
+    :func:`~cyclegan_lesson.nn.networks.receptive_field_table`. The red band on the input box marks the
     rows one output value sees (its receptive field), to scale.
 
     Returns:
@@ -524,7 +524,7 @@ def patchgan_diagram(n_layers: int = 3, ndf: int = 64, image_size: int = 256,
 
     from matplotlib.patches import Rectangle
 
-    from . import networks
+    from ..nn import networks
 
     model = networks.patch_discriminator(n_layers=n_layers, ndf=ndf, in_channels=in_channels,
                                          image_size=image_size)

@@ -24,7 +24,7 @@ The domains here are :mod:`cyclegan_lesson.digit_domains` (MNIST digits in 7 sty
 ground truth is known). :func:`train` trains (resumably) the shipped generator
 ``models/stargan_digits/generator.keras``:
 
-    python -m cyclegan_lesson.stargan --out models/stargan_digits
+    python -m cyclegan_lesson.models.stargan --out models/stargan_digits
 """
 
 from __future__ import annotations
@@ -37,8 +37,10 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from . import digit_domains, gan, networks
-from .losses import cycle_loss, gradient_penalty, wgan_critic_loss, wgan_generator_loss
+from .. import digit_domains
+from ..nn import networks
+from ..nn.losses import cycle_loss, gradient_penalty, wgan_critic_loss, wgan_generator_loss
+from . import gan
 
 __all__ = [
     "DEFAULT_RECIPE",
@@ -170,7 +172,7 @@ def build_stargan_generator(label_dim: int = digit_domains.NUM_DOMAINS, *, ngf: 
 
     ``c`` is tiled into ``label_dim`` constant planes and stacked onto the image. A 1x1
     convolution with ReLU mixes each pixel with the label (``relu(W x + V c + b)``), then the
-    CycleGAN ResNet generator (:func:`cyclegan_lesson.networks.resnet_generator`, ``n_blocks``
+    CycleGAN ResNet generator (:func:`cyclegan_lesson.nn.networks.resnet_generator`, ``n_blocks``
     residual blocks) reads its ``ngf`` channels. The stem matters: fed straight into the
     ResNet generator, the constant planes only add a per-channel constant after its first
     (linear) convolution, and instance normalization subtracts exactly that, so ``G`` would
@@ -351,7 +353,7 @@ def train_stargan(model: StarGAN, images, domains, *, steps: int, batch_size: in
                   chunk: int = 100, on_chunk=None, log_path=None, seed: int = 0) -> dict:
     """Train ``model`` for ``steps`` generator steps on ``images`` ``(N, S, S, C)`` with their
     source ``domains`` ``(N,)`` (``batch_size`` images per critic step), without console
-    output; history and callbacks as :func:`cyclegan_lesson.gan.train_gan`."""
+    output; history and callbacks as :func:`cyclegan_lesson.models.gan.train_gan`."""
     if not isinstance(model, StarGAN):
         raise ValueError(  # noqa: TRY004 - the course raises ValueError for bad arguments
             f"train_stargan: expected a StarGAN, got {type(model).__name__}.")
@@ -411,8 +413,8 @@ def evaluate_translations(generator: keras.Model, gray, digits, domain_judge: ke
     nothing). Returns ``{"per_target": [{"accuracy", "content", "psnr", "n"}, ...],
     "cross": {...}, "same": {...}, "n_test"}``: the pooled ``"cross"`` and ``"same"`` entries
     carry Wilson 95 % intervals (``accuracy_interval``, ``content_interval``)."""
-    from .classifiers import predict_labels
-    from .metrics import binomial_interval, psnr
+    from ..evaluation.classifiers import predict_labels
+    from ..evaluation.metrics import binomial_interval, psnr
 
     y = np.asarray(digits)
     x_src, src, _ = digit_domains.make_split(gray, y, seed=seed)
@@ -462,7 +464,7 @@ def translator_count(num_domains: int) -> dict:
 
 def load_generator(path) -> keras.Model:
     """Load a StarGAN generator ``.keras`` file (clear ``FileNotFoundError`` if missing)."""
-    from .pretrained import load_keras_file
+    from ..pretrained import load_keras_file
 
     return load_keras_file(path, "StarGAN generator")
 
@@ -471,13 +473,13 @@ def load_shipped_generator() -> tuple[keras.Model, dict]:
     """The shipped digit-domain generator and its ``generator.json`` record, found through
     :mod:`cyclegan_lesson.pretrained` (the checkout's ``models/stargan_digits``, else a
     verified download)."""
-    from .pretrained import shipped_model_and_record
+    from ..pretrained import shipped_model_and_record
 
     return shipped_model_and_record("stargan_digits", "generator.keras", "generator.json", "StarGAN generator")
 
 
 def _training_set(data_dir, limit: int, seed: int):
-    from .classifiers import load_digit_arrays
+    from ..evaluation.classifiers import load_digit_arrays
 
     gray, y = load_digit_arrays("mnist", "train", data_dir, limit=limit)
     return digit_domains.make_split(gray, y, seed=seed)
@@ -490,8 +492,8 @@ def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int
     ``<out>/checkpoint`` every ``checkpoint_every`` steps and continuing from it when it
     exists; at the end write ``<out>/generator.keras`` and ``generator.json`` (recipe, wall
     time, device, the loss history per ``chunk``). Returns the record."""
+    from ..runinfo import device_summary
     from . import resumable
-    from .runinfo import device_summary
 
     cfg = dict(DEFAULT_RECIPE, **{k: v for k, v in recipe.items() if v is not None})
     if steps is not None:
@@ -528,11 +530,11 @@ def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m cyclegan_lesson.stargan --out DIR [--steps N] ...``: train (or resume) the
+    """``python -m cyclegan_lesson.models.stargan --out DIR [--steps N] ...``: train (or resume) the
     StarGAN of chapter 10 and write ``DIR/generator.keras`` + ``DIR/generator.json``."""
-    from .runinfo import shipped_model_parser
+    from ..runinfo import shipped_model_parser
 
-    parser = shipped_model_parser("stargan", "stargan_digits", main.__doc__,
+    parser = shipped_model_parser("models.stargan", "stargan_digits", main.__doc__,
                                   DEFAULT_RECIPE["steps"], "generator steps")
     for key in ("ngf", "n_blocks", "ndf", "n_critic", "batch_size", "train_limit", "seed"):
         parser.add_argument(f"--{key.replace('_', '-')}", type=int, default=None)

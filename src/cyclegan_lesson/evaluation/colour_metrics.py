@@ -17,7 +17,7 @@ function takes NHWC float32 images in [-1, 1] (RGB ``(N, H, W, 3)``, gray ``(N, 
   pixel, and the Wasserstein-1 (earth mover's) distance between two sets' saturation histograms:
   0 when a colourizer's outputs are as saturated, pixel for pixel in distribution, as real images;
   large for a sepia or gray result.
-* PSNR and SSIM against the truth are :func:`cyclegan_lesson.metrics.psnr` / ``ssim``.
+* PSNR and SSIM against the truth are :func:`cyclegan_lesson.evaluation.metrics.psnr` / ``ssim``.
 * :func:`classifier_accuracies` -- the CIFAR-10 classifiers' accuracy on colourized images (Zhang et
   al. 2016's semantic-interpretability test), with binomial 95 % intervals.
 """
@@ -162,8 +162,8 @@ def classifier_accuracies(classifiers: dict, images, labels, batch_size: int = 2
 
     Args:
         classifiers: ``{kind: model}`` with ``kind`` in
-            :data:`cyclegan_lesson.classifiers.CIFAR_KINDS` (each reads its own input:
-            :func:`cyclegan_lesson.classifiers.cifar_classifier_input`).
+            :data:`cyclegan_lesson.evaluation.classifiers.CIFAR_KINDS` (each reads its own input:
+            :func:`cyclegan_lesson.evaluation.classifiers.cifar_classifier_input`).
         images: ``(N, 32, 32, 3)`` or ``(N, 32, 32, 1)`` in [-1, 1].
         labels: ``(N,)`` ints in 0..9.
 

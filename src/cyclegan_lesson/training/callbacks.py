@@ -1,4 +1,4 @@
-"""Callbacks for :class:`cyclegan_lesson.cyclegan.CycleGAN` training: sample grids, checkpoints.
+"""Callbacks for :class:`cyclegan_lesson.models.cyclegan.CycleGAN` training: sample grids, checkpoints.
 
 * :class:`SampleMonitor` writes, after every epoch, one PNG grid of fixed test images: each row
   shows ``a | G_AB(a) | G_BA(G_AB(a))`` and ``b | G_BA(b) | G_AB(G_BA(b))`` (input, translation,
@@ -10,7 +10,7 @@
   every N steps and at every epoch end, and restores the latest save.
 * :class:`NonFiniteGuard` stops training at the first step whose loss is not finite
   (:class:`NonFiniteError`, one line naming the step and the term); :class:`TrainingCheckpoint`
-  and :func:`~cyclegan_lesson.cyclegan.save_generators` refuse to write non-finite weights, so the
+  and :func:`~cyclegan_lesson.models.cyclegan.save_generators` refuse to write non-finite weights, so the
   newest checkpoint on disk is always the last good one and a resume starts from it.
 * :func:`history_logger` is ``keras.callbacks.CSVLogger`` appending to ``history.csv``.
 
@@ -20,7 +20,7 @@ saved and restored in one call, with :class:`tf.train.CheckpointManager` keeping
 saves and naming the latest; optimizer slots and pool buffers need no hand-written serialization;
 saving from a ``MirroredStrategy`` writes mirrored variables once and restores them onto every
 replica. A ``.keras`` file stores a model (and its compiled optimizer), not a GAN's two optimizers
-and pools. The exported generators (:func:`cyclegan_lesson.cyclegan.save_generators`) are
+and pools. The exported generators (:func:`cyclegan_lesson.models.cyclegan.save_generators`) are
 ``.keras`` files: that format is for using a model, the checkpoint for resuming its training.
 """
 
@@ -34,7 +34,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from . import plotting
+from ..book import plotting
 
 __all__ = ["SampleMonitor", "LumaMonitor", "TrainingCheckpoint", "NonFiniteGuard", "NonFiniteError",
            "first_non_finite_weight", "history_logger", "latest_checkpoint"]
@@ -112,7 +112,7 @@ class SampleMonitor(keras.callbacks.Callback):
 
 class LumaMonitor(keras.callbacks.Callback):
     """Every ``every`` training steps, colourize fixed gray test images with ``G_AB`` and append
-    the luma correlation (:func:`cyclegan_lesson.colour_metrics.luma_correlation`: mean, median
+    the luma correlation (:func:`cyclegan_lesson.evaluation.colour_metrics.luma_correlation`: mean, median
     and the share of images below 0) and the mean colourfulness to ``<directory>/<filename>``
     (CSV: ``step, luma_corr_mean, luma_corr_median, inverted_share, colourfulness``). It shows
     when, during training, a gray -> colour generator starts to keep or to invert the brightness.
@@ -138,7 +138,7 @@ class LumaMonitor(keras.callbacks.Callback):
         self.path.parent.mkdir(parents=True, exist_ok=True)
 
     def measure(self, step: int) -> dict:
-        from .colour_metrics import colourfulness, luma_correlation
+        from ..evaluation.colour_metrics import colourfulness, luma_correlation
 
         out = np.asarray(self.model.G_AB(self.gray, training=False), np.float32)
         r = luma_correlation(self.gray, out)
@@ -227,14 +227,14 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     """Save and restore the complete training state of a compiled ``CycleGAN``.
 
     Args:
-        model: the compiled :class:`~cyclegan_lesson.cyclegan.CycleGAN` (its optimizers must
+        model: the compiled :class:`~cyclegan_lesson.models.cyclegan.CycleGAN` (its optimizers must
             exist, so call it after ``compile``).
         directory: the training output folder; checkpoints go to ``<directory>/checkpoints``
             and a human-readable ``<directory>/train_state.json`` is rewritten at each save.
         every_n_steps: also save every this many training steps (0: only at epoch ends).
         max_to_keep: how many checkpoints to keep.
         state: extra JSON-serializable facts written into ``train_state.json`` (for example the
-            training options, checked by :func:`cyclegan_lesson.training.train` on resume).
+            training options, checked by :func:`cyclegan_lesson.training.trainer.train` on resume).
 
     Saves happen at steps that are multiples of ``every_n_steps`` and at every epoch end (never
     twice for one step). :meth:`restore` loads the newest checkpoint and returns the step it was

@@ -3,7 +3,8 @@ compact layer tables, as Markdown in a notebook (plain text elsewhere).
 
 A chapter shows the *single* implementation of an idea from the package, never a second copy:
 
-    from cyclegan_lesson import losses, show
+    from cyclegan_lesson.book import show
+    from cyclegan_lesson.nn import losses
     show.source(losses.cycle_loss)          # body without docstring and argument checks
     show.table([["a", 1]], ["name", "value"])
     show.layers(model)                       # one row per layer: name, output shape, parameters
