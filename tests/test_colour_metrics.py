@@ -9,9 +9,9 @@ import pytest
 
 import cyclegan_lesson  # noqa: F401  (quiet TensorFlow import first)
 from cyclegan_lesson import data
-from cyclegan_lesson.evaluation import classifiers, metrics
-from cyclegan_lesson.nn import losses
+from cyclegan_lesson.evaluation import case_studies, classifiers, metrics
 from cyclegan_lesson.evaluation import colour_metrics as cm
+from cyclegan_lesson.nn import losses
 
 
 def _rgb(r, g, b, size=4):
@@ -194,7 +194,7 @@ def test_gray2color_report_scores_truth_perfectly_and_gray_with_no_colour():
     colour = rng.uniform(-1, 1, (6, 32, 32, 3)).astype(np.float32)
     gray = np.asarray(metrics.to_channels(colour, 1), np.float32)
     inverted = np.repeat(-gray, 3, axis=-1)
-    report = cm.gray2color_report({"inverted": inverted}, gray, colour, np.zeros(6))
+    report = case_studies.gray2color_report({"inverted": inverted}, gray, colour, np.zeros(6))
     rows = report["rows"]
     assert list(rows) == ["gray", "inverted", "truth"]
     assert rows["truth"]["ssim"] == pytest.approx(1.0)

@@ -37,4 +37,4 @@ from .nn import layers as _layers  # noqa: E402,F401
 from .nn import networks as _networks  # noqa: E402,F401
 from .nn import residual_nets as _residual_nets  # noqa: E402,F401
 
-__version__ = "0.1.0"
+from .runinfo import __version__  # noqa: E402,F401

@@ -16,6 +16,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
+#: The package version (``cyclegan_lesson.__version__``; ``pyproject.toml`` holds the same).
+__version__ = "0.1.0"
+
 __all__ = ["set_seed", "device_summary", "describe_run", "RunClock", "repository_root",
            "default_data_dir"]
 
@@ -74,8 +77,6 @@ def describe_run(parameters: Mapping[str, object] | None = None) -> dict:
         import tensorflow as tf
 
         info["tensorflow"] = tf.__version__
-    from . import __version__
-
     where = "repository checkout" if repository_root() else "installed package"
     info["cyclegan_lesson"] = f"{__version__} ({where})"
     info["device"] = device_summary()

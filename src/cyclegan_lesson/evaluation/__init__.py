@@ -10,7 +10,7 @@
 * :mod:`~cyclegan_lesson.evaluation.painting_classifier` -- the Monet-vs-photo judge;
 * :mod:`~cyclegan_lesson.evaluation.sample_quality` -- Frechet/kernel distances, coverage,
   conditioning accuracy, CAS, diversity;
-* :mod:`~cyclegan_lesson.evaluation.reports` -- the case studies' tables (MNIST <-> SVHN,
+* :mod:`~cyclegan_lesson.evaluation.case_studies` -- the case studies' tables (MNIST <-> SVHN,
   gray -> colour);
 * :mod:`~cyclegan_lesson.evaluation.monet_photo` -- the Monet <-> photo table.
 

@@ -570,7 +570,7 @@ def load_classifier(path) -> keras.Model:
     is set (``train --precision mixed_bfloat16`` builds its networks under one): a frozen judge
     inside a loss (the semantic-consistency loss) is part of the loss, and losses stay float32.
     """
-    from ..models.cyclegan import precision_scope
+    from ..nn.numerics import precision_scope
 
     path = os.fspath(path)
     if not os.path.exists(path):

@@ -1,7 +1,8 @@
 """Colour metrics for gray -> colour translation, scored against the true colours.
 
 CIFAR-10 keeps each image's true colours, so a colourization ``G_AB(gray)`` can be compared with
-them (:func:`gray2color_report`, ``python -m cyclegan_lesson evaluate --task gray2color``). Every
+them (:func:`cyclegan_lesson.evaluation.reports.gray2color_report`, ``python -m cyclegan_lesson
+evaluate --task gray2color``). Every
 function takes NHWC float32 images in [-1, 1] (RGB ``(N, H, W, 3)``, gray ``(N, H, W, 1)``):
 
 * :func:`rgb_to_ycbcr`, :func:`chroma` -- ITU-R BT.601 luma Y and chroma Cb, Cr (full range, as
@@ -18,8 +19,7 @@ function takes NHWC float32 images in [-1, 1] (RGB ``(N, H, W, 3)``, gray ``(N, 
   0 when a colourizer's outputs are as saturated, pixel for pixel in distribution, as real images;
   large for a sepia or gray result.
 * PSNR and SSIM against the truth are :func:`cyclegan_lesson.evaluation.metrics.psnr` / ``ssim``.
-* :func:`classifier_accuracies` -- the CIFAR-10 classifiers' accuracy on colourized images (Zhang et
-  al. 2016's semantic-interpretability test), with binomial 95 % intervals.
+* :func:`colourize` -- a colourizer applied in batches.
 """
 
 from __future__ import annotations
@@ -38,9 +38,7 @@ __all__ = [
     "saturation",
     "saturation_histogram",
     "saturation_distance",
-    "classifier_accuracies",
     "colourize",
-    "gray2color_report",
     "SATURATION_BINS",
 ]
 
@@ -157,34 +155,6 @@ def saturation_distance(images, reference, bins: int = SATURATION_BINS) -> float
     return float(np.abs(np.cumsum(p - q)).sum() / bins)
 
 
-def classifier_accuracies(classifiers: dict, images, labels, batch_size: int = 256) -> dict:
-    """Accuracy of each CIFAR-10 classifier on RGB (or gray) ``images`` with true ``labels``.
-
-    Args:
-        classifiers: ``{kind: model}`` with ``kind`` in
-            :data:`cyclegan_lesson.evaluation.classifiers.CIFAR_KINDS` (each reads its own input:
-            :func:`cyclegan_lesson.evaluation.classifiers.cifar_classifier_input`).
-        images: ``(N, 32, 32, 3)`` or ``(N, 32, 32, 1)`` in [-1, 1].
-        labels: ``(N,)`` ints in 0..9.
-
-    Returns:
-        ``{kind: {"accuracy", "ci95": [low, high], "per_class": [10 floats], "n"}}``.
-    """
-    from .classifiers import cifar_classifier_input, evaluate_classifier
-    from .metrics import binomial_interval
-
-    labels = np.asarray(labels, np.int64)
-    if len(labels) != len(images):
-        raise ValueError(f"classifier_accuracies: {len(images)} images but {len(labels)} labels.")
-    out = {}
-    for kind, model in classifiers.items():
-        ev = evaluate_classifier(model, cifar_classifier_input(images, kind), labels, batch_size)
-        out[kind] = {"accuracy": ev["accuracy"],
-                     "ci95": list(binomial_interval(ev["accuracy"], len(labels))),
-                     "per_class": ev["per_class_accuracy"], "n": len(labels)}
-    return out
-
-
 def colourize(generator: Callable, gray, batch_size: int = 256) -> np.ndarray:
     """``generator(gray)`` in inference mode, in batches: ``(N, H, W, 3)`` float32 in [-1, 1]."""
     from .metrics import predict_in_batches
@@ -192,65 +162,3 @@ def colourize(generator: Callable, gray, batch_size: int = 256) -> np.ndarray:
     x = _gray(gray, "colourize")
     return np.asarray(predict_in_batches(lambda b: generator(b, training=False), x, batch_size),
                       np.float32)
-
-
-def _summary(values) -> dict:
-    v = np.asarray(values, np.float64)
-    return {"mean": float(v.mean()), "median": float(np.median(v))}
-
-
-def gray2color_report(
-    generators: dict,
-    gray,
-    colour,
-    labels,
-    classifiers: dict | None = None,
-    *,
-    batch_size: int = 256,
-) -> dict:
-    """The gray -> colour table: every colourizer scored against the true colours.
-
-    Args:
-        generators: ``{name: G}`` with ``G`` a Keras model ``(N, 32, 32, 1) -> (N, 32, 32, 3)``
-            in [-1, 1] (or precomputed ``(N, 32, 32, 3)`` arrays of colourizations).
-        gray: ``(N, 32, 32, 1)`` luma of the test images; colour: ``(N, 32, 32, 3)`` their true
-            colours; labels: ``(N,)`` their classes.
-        classifiers: ``{kind: model}`` as for :func:`classifier_accuracies` (``None``: no
-            classifier rows).
-
-    Returns:
-        ``{"n": N, "rows": {name: {...}}}`` with a row per generator plus ``"gray"`` (the input
-        repeated in R, G, B: the baseline) and ``"truth"`` (the real colours). Each row:
-        ``psnr`` and ``ssim`` against the truth (mean over images; ``inf`` PSNR of identical
-        images is left out), ``luma_corr`` (mean and median of :func:`luma_correlation`, and
-        ``luma_corr_negative``: the share of images below 0), ``colourfulness`` (mean),
-        ``saturation_distance`` to the true colours of the same images, and per classifier
-        ``accuracy``, ``ci95``, ``per_class``.
-    """
-    from .metrics import psnr, ssim, to_channels
-
-    gray = _gray(gray, "gray2color_report")
-    colour = _rgb(colour, "gray2color_report")
-    if len(gray) != len(colour) or len(gray) != len(labels):
-        raise ValueError(f"gray2color_report: {len(gray)} gray, {len(colour)} colour images and "
-                         f"{len(labels)} labels; they must describe the same test images.")
-    outputs = {"gray": np.asarray(to_channels(gray, 3), np.float32)}
-    for name, g in generators.items():
-        outputs[name] = (np.asarray(g, np.float32) if isinstance(g, np.ndarray)
-                         else colourize(g, gray, batch_size))
-    outputs["truth"] = colour
-    rows = {}
-    for name, out in outputs.items():
-        p = psnr(out, colour)
-        r = luma_correlation(gray, out)
-        row = {"psnr": float(np.mean(p[np.isfinite(p)])) if np.isfinite(p).any()
-               else float("inf"),
-               "ssim": float(np.mean(ssim(out, colour))),
-               "luma_corr": _summary(r),
-               "luma_corr_negative": float(np.mean(r < 0)),
-               "colourfulness": float(np.mean(colourfulness(out))),
-               "saturation_distance": saturation_distance(out, colour)}
-        if classifiers:
-            row["classifiers"] = classifier_accuracies(classifiers, out, labels, batch_size)
-        rows[name] = row
-    return {"n": len(gray), "rows": rows}

@@ -32,7 +32,6 @@ __all__ = [
     "psnr",
     "ssim",
     "to_channels",
-    "mnist_svhn_report",
     "binomial_interval",
     "difference_interval",
     "paired_difference_interval",
@@ -298,93 +297,3 @@ def to_channels(images, channels: int):
     if have == 1 and channels == 3:
         return ops.concatenate([images, images, images], axis=-1)
     raise ValueError(f"cannot convert images with {have} channels to {channels}.")
-
-
-def mnist_svhn_report(
-    g_ab,
-    g_ba,
-    data_dir=None,
-    *,
-    limit: int | None = None,
-    batch_size: int = 256,
-    roles: tuple[str, ...] = ("judge", "semantic"),
-    return_predictions: bool = False,
-    realism: bool = True,
-    references: bool = True,
-) -> dict:
-    """The chapter-13 table for generators ``G_AB: MNIST -> SVHN`` and ``G_BA: SVHN -> MNIST``.
-
-    Uses the full test splits (10,000 MNIST digits padded to 32x32, 1,997 SVHN crops) unless
-    ``limit``. For each classifier ``role`` ("judge": ``models/classifiers/{mnist,svhn}.keras``,
-    the measuring classifiers; "semantic": the independent pair the semantic loss trains with):
-
-    * ``label_preservation``: ``mnist->svhn`` (SVHN classifier on ``G_AB(mnist)`` vs the MNIST
-      labels) and ``svhn->mnist`` (MNIST classifier on ``G_BA(svhn)`` vs the SVHN labels);
-    * ``untranslated``: the same target classifiers on the *untranslated* source images
-      (channels converted), i.e. the domain gap translation must close;
-    * ``classifier_accuracy``: each classifier on its own domain's test split (the ceiling).
-
-    and ``cycle_error``: mean ``|x - G_BA(G_AB(x))|`` (MNIST) and ``|y - G_AB(G_BA(y))|``
-    (SVHN) in [-1, 1] units. With ``realism`` (default), ``realism`` holds, per direction, the
-    share of translations the realism judge (:func:`cyclegan_lesson.evaluation.classifiers.
-    load_domain_classifier`) reads as the target domain (``domain_verdict``), and the Frechet and
-    kernel distances between the translations and the real target test images on the target
-    judge's penultimate features (``fd``/``kd``: FD-SVHN for MNIST -> SVHN, FD-MNIST for
-    SVHN -> MNIST; :mod:`cyclegan_lesson.evaluation.sample_quality`, not comparable with FID).
-    ``references=False`` leaves out ``untranslated`` and ``classifier_accuracy``, which do not
-    depend on the generators (compute them once when comparing many generator pairs). With
-    ``return_predictions`` the predicted labels (judge role) and true labels are included under
-    ``"predictions"`` (NumPy arrays, not JSON).
-    """
-    from . import classifiers as clf
-
-    xa, ya = clf.load_digit_arrays("mnist", "test", data_dir, limit=limit)
-    xb, yb = clf.load_digit_arrays("svhn", "test", data_dir, limit=limit)
-    fake_b = predict_in_batches(g_ab, xa, batch_size)
-    fake_a = predict_in_batches(g_ba, xb, batch_size)
-    report: dict = {"test_images": {"mnist": int(len(xa)), "svhn": int(len(xb))}}
-    predictions = {"mnist_labels": ya, "svhn_labels": yb}
-    loaded = {}  # role -> (MNIST classifier, SVHN classifier), each file loaded once
-    for role in roles:
-        c_a, c_b = loaded[role] = (clf.load_shipped_classifier("mnist", role),
-                                   clf.load_shipped_classifier("svhn", role))
-        pred_ab = np.argmax(predict_in_batches(c_b, fake_b, batch_size), axis=-1)
-        pred_ba = np.argmax(predict_in_batches(c_a, fake_a, batch_size), axis=-1)
-        report[role] = {
-            "label_preservation": {"mnist->svhn": float(np.mean(pred_ab == ya)),
-                                   "svhn->mnist": float(np.mean(pred_ba == yb))}}
-        if references:
-            report[role]["untranslated"] = {
-                "mnist->svhn": classifier_accuracy(c_b, np.asarray(to_channels(xa, 3)), ya,
-                                                   batch_size),
-                "svhn->mnist": classifier_accuracy(c_a, np.asarray(to_channels(xb, 1)), yb,
-                                                   batch_size)}
-            report[role]["classifier_accuracy"] = {
-                "mnist": classifier_accuracy(c_a, xa, ya, batch_size),
-                "svhn": classifier_accuracy(c_b, xb, yb, batch_size)}
-        if role == "judge":
-            predictions.update(mnist_to_svhn=pred_ab, svhn_to_mnist=pred_ba)
-    report["cycle_error"] = {
-        "mnist": float(np.mean(np.abs(predict_in_batches(g_ba, fake_b, batch_size) - xa))),
-        "svhn": float(np.mean(np.abs(predict_in_batches(g_ab, fake_a, batch_size) - xb))),
-    }
-    if realism:
-        from . import sample_quality as sq
-
-        domain_judge = clf.load_domain_classifier()
-        judge_a, judge_b = loaded.get("judge") or (clf.load_shipped_classifier("mnist", "judge"),
-                                                    clf.load_shipped_classifier("svhn", "judge"))
-        d_ab = sq.feature_distances(judge_b, fake_b, xb, batch_size)
-        d_ba = sq.feature_distances(judge_a, fake_a, xa, batch_size)
-        report["realism"] = {
-            "domain_verdict": {
-                "mnist->svhn": sq.domain_verdict(domain_judge, fake_b,
-                                                 clf.DOMAIN_CLASSES.index("svhn"), batch_size),
-                "svhn->mnist": sq.domain_verdict(domain_judge, fake_a,
-                                                 clf.DOMAIN_CLASSES.index("mnist"), batch_size)},
-            "fd": {"mnist->svhn": d_ab["fd"], "svhn->mnist": d_ba["fd"]},
-            "kd": {"mnist->svhn": d_ab["kd"], "svhn->mnist": d_ba["kd"]},
-        }
-    if return_predictions:
-        report["predictions"] = predictions
-    return report

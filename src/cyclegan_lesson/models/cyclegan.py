@@ -22,9 +22,8 @@ this course trains on.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import keras
@@ -32,6 +31,8 @@ import numpy as np
 from keras import ops
 
 from ..nn import losses
+from ..nn.numerics import (PRECISIONS, NonFiniteError, check_precision,  # noqa: F401
+                           first_non_finite_weight, precision_scope)
 
 __all__ = [
     "ImagePool",
@@ -62,43 +63,6 @@ def _tf():
     import tensorflow as tf
 
     return tf
-
-
-# --------------------------------------------------------------------------------------------
-# Precision
-# --------------------------------------------------------------------------------------------
-
-#: The ``keras.mixed_precision`` policies the engine trains with (``--precision``):
-#: ``float32`` (default), ``mixed_bfloat16`` (CPUs with AVX512-BF16/AMX, TPUs, recent GPUs) and
-#: ``mixed_float16`` (GPUs; the optimizers then scale the loss).
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
-
-
-def check_precision(precision: str) -> str:
-    """``precision`` if it is one of :data:`PRECISIONS`, else ``ValueError`` listing them."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    return precision
-
-
-@contextlib.contextmanager
-def precision_scope(precision: str = "float32") -> Iterator[str]:
-    """Build networks under the ``keras.mixed_precision`` policy ``precision``; the previous
-    global policy is restored on exit.
-
-    Layers built inside compute in ``bfloat16``/``float16`` and keep float32 weights. What must
-    stay float32 does: instance-norm statistics
-    (:class:`~cyclegan_lesson.nn.layers.InstanceNormalization`), the generators' final ``tanh``
-    and the discriminators' logits (``dtype="float32"`` layers), every loss
-    (:mod:`cyclegan_lesson.nn.losses` casts to float32) and the image pools.
-    """
-    check_precision(precision)
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(precision)
-    try:
-        yield precision
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
 
 
 # --------------------------------------------------------------------------------------------
@@ -807,8 +771,6 @@ def save_generators(
     with ``keras.models.load_model`` after ``import cyclegan_lesson`` (which registers the
     custom layers), or with :func:`load_generator`.
     """
-    from ..training.callbacks import NonFiniteError, first_non_finite_weight
-
     for gen in (getattr(model, key) for key in which):
         bad = first_non_finite_weight(gen)
         if bad is not None:

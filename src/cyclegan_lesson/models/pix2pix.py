@@ -21,7 +21,7 @@ The course's task is CIFAR-10 gray -> colour (the pairs exist: the truth is the 
 * :func:`pix2pix_loss` -- the generator's objective, and :class:`Pix2Pix` with its ``train_step``;
 * :func:`train` -- resumable training (checkpoint every ``checkpoint_every`` steps, progress
   lines), :func:`evaluate` / :func:`record_evaluation` -- the colour metrics of chapter 12
-  (:func:`cyclegan_lesson.evaluation.colour_metrics.gray2color_report`) on the test split.
+  (:func:`cyclegan_lesson.evaluation.case_studies.gray2color_report`) on the test split.
 
 The shipped colourizer ``models/pix2pix_gray2color/G.keras`` (input ``(32, 32, 1)`` ITU-R 601
 luma in [-1, 1], output ``(32, 32, 3)`` RGB in [-1, 1]; ``G.json`` holds its recipe, wall time and
@@ -350,19 +350,19 @@ def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int
 
 def evaluate(generators: dict, *, data_dir=None, limit: int | None = None,
              classifiers: dict | None = None) -> dict:
-    """:func:`cyclegan_lesson.evaluation.colour_metrics.gray2color_report` of ``generators`` (name ->
+    """:func:`cyclegan_lesson.evaluation.case_studies.gray2color_report` of ``generators`` (name ->
     colourizer) on the first ``limit`` CIFAR-10 test images (all when ``None``), with the
     course's two CIFAR-10 classifiers (full colour and chroma only) unless ``classifiers`` is
     given. Rows ``"gray"`` and ``"truth"`` are added by the report."""
     from .. import data
     from ..evaluation import classifiers as cls
-    from ..evaluation import colour_metrics
+    from ..evaluation import case_studies
 
     colour, labels = data.load_arrays("cifar10_color", "test", data_dir, limit=limit)
     gray, _ = data.load_arrays("cifar10_gray", "test", data_dir, limit=limit)
     if classifiers is None:
         classifiers = {k: cls.load_cifar_classifier(k) for k in cls.CIFAR_KINDS}
-    return colour_metrics.gray2color_report(generators, gray, colour, labels, classifiers)
+    return case_studies.gray2color_report(generators, gray, colour, labels, classifiers)
 
 
 def record_evaluation(out, *, data_dir=None, limit: int | None = None,

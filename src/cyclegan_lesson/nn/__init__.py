@@ -6,7 +6,9 @@
   discriminator, named after the paper's options; receptive fields;
 * :mod:`~cyclegan_lesson.nn.losses` -- adversarial (LSGAN, BCE, WGAN), cycle, identity and
   gradient-penalty losses;
-* :mod:`~cyclegan_lesson.nn.residual_nets` -- plain vs residual networks of chapter 2.
+* :mod:`~cyclegan_lesson.nn.residual_nets` -- plain vs residual networks of chapter 2;
+* :mod:`~cyclegan_lesson.nn.numerics` -- the precision policy networks are built under, and the
+  check that no weight is NaN or infinite.
 
 May import: the package's top-level modules (``data``, ``runinfo``, ...) and ``nn`` itself.
 """

@@ -555,7 +555,7 @@ def _cmd_evaluate(args) -> int:
     import json
 
     from .. import runinfo
-    from ..evaluation.metrics import mnist_svhn_report
+    from ..evaluation.case_studies import mnist_svhn_report
     from ..models.cyclegan import load_generator
 
     if args.task not in ("mnist2svhn", "gray2color"):
@@ -618,7 +618,7 @@ def _cmd_export_onnx(args) -> int:
 def _evaluate_gray2color(path: Path, folder: Path, data_dir, args) -> int:
     from .. import data
     from ..evaluation import classifiers
-    from ..evaluation.colour_metrics import gray2color_report
+    from ..evaluation.case_studies import gray2color_report
     from ..models.cyclegan import load_generator
 
     g_ab, _ = load_generator(path)

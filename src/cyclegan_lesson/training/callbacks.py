@@ -35,6 +35,7 @@ import keras
 import numpy as np
 
 from ..book import plotting
+from ..nn.numerics import NonFiniteError, first_non_finite_weight
 
 __all__ = ["SampleMonitor", "LumaMonitor", "TrainingCheckpoint", "NonFiniteGuard", "NonFiniteError",
            "first_non_finite_weight", "history_logger", "latest_checkpoint"]
@@ -161,20 +162,6 @@ class LumaMonitor(keras.callbacks.Callback):
         step = self.model.step
         if step % self.every == 0:
             self.measure(step)
-
-
-class NonFiniteError(RuntimeError):
-    """Training produced a loss or a weight that is NaN or infinite (one-line message: the
-    step, the loss term or variable, and what was (not) saved)."""
-
-
-def first_non_finite_weight(model) -> str | None:
-    """The path of the first variable of ``model`` (its networks and image pools) holding a
-    NaN or an infinity, or ``None`` when every weight is finite."""
-    for variable in model.weights:
-        if not np.all(np.isfinite(np.asarray(variable))):
-            return variable.path
-    return None
 
 
 class NonFiniteGuard(keras.callbacks.Callback):

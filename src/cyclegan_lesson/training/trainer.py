@@ -565,7 +565,8 @@ def benchmark(
     import keras
     import tensorflow as tf
 
-    from .. import __version__, runinfo
+    from .. import runinfo
+    from ..runinfo import __version__
     from ..models import cyclegan
     from . import profiling
 
