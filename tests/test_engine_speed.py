@@ -187,7 +187,7 @@ def test_non_finite_weights_are_never_saved_or_exported(tmp_path, capsys, monkey
     def boom(*args, **kwargs):
         raise cb.NonFiniteError("step 7: loss term D_A is nan; training stopped, ...")
 
-    monkeypatch.setattr(training, "train", boom)
+    monkeypatch.setattr(trainer, "train", boom)
     code = cli.main(["train", "--task", "gray2color", "--out", str(tmp_path / "cli"),
                      "--data-dir", str(tmp_path)])
     assert code == 3
