@@ -307,6 +307,27 @@ def cycle_diagram(ax=None, show_identity: bool = False):
             va="center", fontsize=10.5, color=cyc)
 
     # Discriminators, each in its own domain: real image vs translation into that domain.
+    _cycle_discriminators(ax, left, right, (row_x, row_fake_x, row_y, row_fake_y))
+    if show_identity:  # G_YX fed a real x should leave it unchanged (and G_XY a real y)
+        _cycle_identity_loops(ax, (xc, row_x + img_h / 2), (yc, row_y - img_h / 2),
+                              gen_xy, gen_yx)
+
+    ax.text(6.0, 5.55, "forward cycle  $x \\to y' \\to x''$", ha="center", va="center",
+            fontsize=10.5, color="black")
+    ax.text(6.0, 0.35, "backward cycle  $y \\to x' \\to y''$", ha="center", va="center",
+            fontsize=10.5, color="black")
+    ax.text(6.0, -0.05,
+            "paper: $G = G_{XY}$, $F = G_{YX}$   ·   code: $G_{XY}$ = G_AB, $G_{YX}$ = G_BA, "
+            "$D_X$ = D_A, $D_Y$ = D_B (domains A = $X$, B = $Y$)",
+            ha="center", va="center", fontsize=9.5, color=c["gray"])
+    return fig
+
+
+def _cycle_discriminators(ax, left, right, rows) -> None:
+    """:func:`cycle_diagram`'s ``D_X`` and ``D_Y``: each compares a real image with the
+    translation into its domain (``rows``: the rows of x, x', y, y')."""
+    c = _OKABE_ITO
+    row_x, row_fake_x, row_y, row_fake_y = rows
     d_w, d_h = 1.0, 0.55
     dx_xy, dy_xy = (1.05, (row_x + row_fake_x) / 2), (10.95, (row_y + row_fake_y) / 2)
     adv = c["vermillion"]
@@ -329,28 +350,21 @@ def cycle_diagram(ax=None, show_identity: bool = False):
         ax.text(xy[0], xy[1] - d_h / 2 - 0.1, f"real ${real}$ vs.\nfake ${fake}$",
                 ha="center", va="top", fontsize=9.5, color=c["gray"])
 
-    if show_identity:  # G_YX fed a real x should leave it unchanged (and G_XY a real y)
-        idt = c["blue"]
-        x_top = row_x + img_h / 2
-        _arrow(ax, (xc + 0.15, x_top), (xc - 0.15, x_top), rad=1.6, color=gen_yx, lw=1.2,
-               mutation_scale=10)
-        ax.text(xc - 0.3, x_top + 0.4, r"identity $\Vert G_{YX}(x) - x \Vert_1$", ha="center",
-                va="bottom", fontsize=10, color=idt)
-        y_bottom = row_y - img_h / 2
-        _arrow(ax, (yc - 0.15, y_bottom), (yc + 0.15, y_bottom), rad=1.6, color=gen_xy, lw=1.2,
-               mutation_scale=10)
-        ax.text(yc + 0.3, y_bottom - 0.4, r"identity $\Vert G_{XY}(y) - y \Vert_1$", ha="center",
-                va="top", fontsize=10, color=idt)
 
-    ax.text(6.0, 5.55, "forward cycle  $x \\to y' \\to x''$", ha="center", va="center",
-            fontsize=10.5, color="black")
-    ax.text(6.0, 0.35, "backward cycle  $y \\to x' \\to y''$", ha="center", va="center",
-            fontsize=10.5, color="black")
-    ax.text(6.0, -0.05,
-            "paper: $G = G_{XY}$, $F = G_{YX}$   ·   code: $G_{XY}$ = G_AB, $G_{YX}$ = G_BA, "
-            "$D_X$ = D_A, $D_Y$ = D_B (domains A = $X$, B = $Y$)",
-            ha="center", va="center", fontsize=9.5, color=c["gray"])
-    return fig
+def _cycle_identity_loops(ax, x_at, y_at, gen_xy, gen_yx) -> None:
+    """:func:`cycle_diagram`'s identity losses: loops on the top of the real ``x`` (at
+    ``x_at``) and the bottom of the real ``y`` (at ``y_at``)."""
+    c = _OKABE_ITO
+    (xc, x_top), (yc, y_bottom) = x_at, y_at
+    idt = c["blue"]
+    _arrow(ax, (xc + 0.15, x_top), (xc - 0.15, x_top), rad=1.6, color=gen_yx, lw=1.2,
+           mutation_scale=10)
+    ax.text(xc - 0.3, x_top + 0.4, r"identity $\Vert G_{YX}(x) - x \Vert_1$", ha="center",
+            va="bottom", fontsize=10, color=idt)
+    _arrow(ax, (yc - 0.15, y_bottom), (yc + 0.15, y_bottom), rad=1.6, color=gen_xy, lw=1.2,
+           mutation_scale=10)
+    ax.text(yc + 0.3, y_bottom - 0.4, r"identity $\Vert G_{XY}(y) - y \Vert_1$", ha="center",
+            va="top", fontsize=10, color=idt)
 
 
 def _shape_text(shape) -> str:

@@ -78,14 +78,25 @@ DATA_DIR_HELP = ("offline data folder with the layout of ../shared/data (default
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line: one sub-parser per command, each built by its ``_add_*`` function."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="CycleGAN (Zhu et al. 2017) in Keras 3: train on a task, translate images "
                     "with an exported generator, benchmark training steps.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    t = _add_train(sub)
+    _add_train_losses(t)
+    _add_train_run(t)
+    _add_translate(sub)
+    _add_bench(sub)
+    _add_evaluate(sub)
+    _add_export_onnx(sub)
+    return parser
 
-    # -- train ---------------------------------------------------------------------------------
+
+def _add_train(sub) -> argparse.ArgumentParser:
+    """``train``: the task, the data and the networks (the losses and the run follow)."""
     t = sub.add_parser(
         "train", help="train CycleGAN on a task (resumes if --out holds a checkpoint)",
         description="Train CycleGAN on a task. Writes into --out: checkpoints/, train_state.json, "
@@ -121,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--upsample", choices=("transpose", "resize"), default="transpose",
                    help="generator upsampling: transposed conv (paper) or resize-then-conv "
                         "(against checkerboard artifacts)")
+    return t
+
+
+def _add_train_losses(t: argparse.ArgumentParser) -> None:
+    """``train``: the loss weights and the adversarial loss."""
     t.add_argument("--lambda-cycle", type=_float(0.0), default=10.0,
                    help="weight of the cycle-consistency losses (paper: 10)")
     t.add_argument("--lambda-cycle-b", type=_float(0.0), default=None,
@@ -151,6 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="adversarial loss: least squares (paper) or binary cross-entropy")
     t.add_argument("--pool-size", type=_int(0), default=50,
                    help="image pool size for the discriminators (paper: 50; 0 disables)")
+
+
+def _add_train_run(t: argparse.ArgumentParser) -> None:
+    """``train``: seed, schedule, precision, checkpoints, samples, the semantic loss."""
     t.add_argument("--seed", type=_int(0), default=0,
                    help="seed of weights, data order and pools")
     t.add_argument("--lr", type=_float(0.0, strict=True), default=2e-4,
@@ -196,7 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="domain-B classifier of the semantic loss (default: "
                         "models/classifiers/<domain>_semantic.keras)")
 
-    # -- translate -----------------------------------------------------------------------------
+
+def _add_translate(sub) -> None:
+    """``translate``: apply an exported generator to image files."""
     r = sub.add_parser(
         "translate", help="translate image files with an exported generator",
         description="Apply an exported generator (G_AB.keras or G_BA.keras) to image files or "
@@ -225,7 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "images go in overlapping tiles of this size (a multiple of 4)")
     r.add_argument("--batch-size", type=_int(1), default=16, help="images per model call")
 
-    # -- bench ---------------------------------------------------------------------------------
+
+def _add_bench(sub) -> None:
+    """``bench``: time training steps on random data."""
     b = sub.add_parser(
         "bench", help="time training steps on random data; print one JSON line",
         description="Build CycleGAN (ResNet generators, 70x70 PatchGANs, LSGAN, pool 50), run "
@@ -267,7 +291,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--profile", action="store_true",
                    help="also profile 3 steps with the TensorFlow profiler: op self-time by "
                         "part of the step and by op type")
-    # -- evaluate ------------------------------------------------------------------------------
+
+
+def _add_evaluate(sub) -> None:
+    """``evaluate``: the metric table of trained generators."""
     e = sub.add_parser(
         "evaluate", help="the metric table of trained generators (JSON): mnist2svhn label "
                          "preservation, gray2color colour metrics",
@@ -301,7 +328,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="test images per domain (default: all, 10,000 MNIST / 1,997 SVHN / "
                         "5,000 CIFAR-10 offline)")
     e.add_argument("--batch-size", type=_int(1), default=256, help="images per model call")
-    # -- export-onnx ---------------------------------------------------------------------------
+
+
+def _add_export_onnx(sub) -> None:
+    """``export-onnx``: a ``.keras`` model as ONNX, checked against Keras."""
     x = sub.add_parser(
         "export-onnx", help="export a .keras generator or classifier to ONNX, checked against Keras",
         description="Write a .keras model (a generator or a digit classifier) as an ONNX file "
@@ -317,7 +347,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="test images the export is checked on (0: no check)")
     x.add_argument("--opset", type=_int(7), default=None,
                    help="ONNX opset version (default: tf2onnx's)")
-    return parser
 
 
 # ---------------------------------------------------------------------------- translate
@@ -462,7 +491,7 @@ def _translate_full_size(model, files: list[Path], out: Path, channels: int, *,
 
 def _cmd_train(args) -> int:
     from .. import runinfo
-    from ..training.trainer import train
+    from ..training.trainer import TrainConfig, train
 
     data_dir = args.data_dir if args.data_dir is not None else runinfo.default_data_dir()
     if data_dir is not None and not Path(data_dir).is_dir():
@@ -472,7 +501,7 @@ def _cmd_train(args) -> int:
         import tensorflow as tf
 
         strategy = tf.distribute.MirroredStrategy()
-    run = train(
+    config = TrainConfig(
         args.task, args.out, data_dir, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
         batch_size=args.batch_size, image_size=args.image_size, generator=args.generator,
         n_blocks=args.n_blocks, ngf=args.ngf, ndf=args.ndf, n_layers=args.n_layers,
@@ -491,6 +520,7 @@ def _cmd_train(args) -> int:
         lambda_adv=args.lambda_adv, lambda_luma=args.lambda_luma, luma_every=args.luma_every,
         keep_luma=args.keep_luma, norm=args.norm, luma_g_ba=args.luma_g_ba,
     )
+    run = train(config)
     out = Path(run.out_dir)
     print(f"trained {run.steps} steps"
           + (f" (resumed from step {run.resumed_from})" if run.resumed_from is not None else "")

@@ -1,6 +1,6 @@
-"""One function to train CycleGAN on a task: :func:`train` (used by the CLI and the notebooks),
-and :func:`benchmark` (timed training steps on random data, for ``python -m cyclegan_lesson
-bench``).
+"""One function to train CycleGAN on a task: :func:`train` of a :class:`TrainConfig` (used by the
+CLI and the notebooks), and :func:`benchmark` (timed training steps on random data, for
+``python -m cyclegan_lesson bench``).
 
 A training run writes into one output folder::
 
@@ -26,13 +26,13 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["TASK_DEFAULTS", "TrainingRun", "train", "train_paired", "benchmark",
-           "check_output_dir"]
+__all__ = ["TASK_DEFAULTS", "TrainConfig", "TrainingRun", "train", "train_paired",
+           "benchmark", "check_output_dir"]
 
 #: Per-task defaults (the paper's choices where it has one): image size, residual blocks,
 #: identity weight (the paper uses identity 0.5 for painting <-> photo; it is impossible when
@@ -119,55 +119,12 @@ def _positive(name: str, value, allow_zero: bool = False):
                          f"got {value!r}")
 
 
-def train(
-    task: str,
-    out_dir,
-    data_dir=None,
-    *,
-    epochs: int = 200,
-    steps_per_epoch: int | None = None,
-    batch_size: int = 1,
-    image_size: int | None = None,
-    generator: str = "resnet",
-    n_blocks: int | None = None,
-    ngf: int = 64,
-    ndf: int = 64,
-    n_layers: int = 3,
-    upsample: str = "transpose",
-    lambda_cycle: float = 10.0,
-    lambda_cycle_b: float | None = None,
-    lambda_identity: float | None = None,
-    adversarial: str = "lsgan",
-    pool_size: int = 50,
-    seed: int = 0,
-    lr: float = 2e-4,
-    n_epochs_decay: int | None = None,
-    jitter: bool | None = None,
-    augment_b: bool = False,
-    jit: bool = False,
-    checkpoint_every: int = 500,
-    sample_images: int = 6,
-    val_steps: int = 0,
-    strategy=None,
-    callbacks: Sequence = (),
-    verbose: int | str = "auto",
-    export: bool = True,
-    lambda_semantic: float = 0.0,
-    lambda_identity_x: float = 0.0,
-    semantic_classifiers: Sequence[str | None] | None = None,
-    semantic_labels: str = "both",
-    precision: str = "float32",
-    lambda_adv: float = 1.0,
-    lambda_luma: float = 0.0,
-    luma_every: int = 100,
-    keep_luma: bool = False,
-    norm: str = "instance",
-    luma_g_ba: bool = False,
-) -> TrainingRun:
-    """Train CycleGAN on ``task`` and write everything into ``out_dir`` (resuming if it holds a
-    checkpoint of the same configuration).
+@dataclasses.dataclass
+class TrainConfig:
+    """Every option of a CycleGAN training run of :func:`train`: the command line's ``train``
+    builds one from its options, a notebook passes one (or the same names as keywords).
 
-    Args:
+    Attributes:
         task: ``"gray2color"`` (cifar10_gray <-> cifar10_color, 32x32, 1 <-> 3 channels),
             ``"mnist2svhn"`` (MNIST padded to 32x32, 1 <-> 3 channels) or ``"monet2photo"``
             (256x256 RGB with the paper's jitter).
@@ -180,8 +137,8 @@ def train(
         image_size: default per task (32, 32, 256); for monet2photo a smaller size (e.g. 128)
             resizes and crops accordingly.
         generator, n_blocks, ngf, ndf, n_layers, upsample: the networks (see
-            :func:`cyclegan_lesson.models.cyclegan.build_cyclegan`); ``n_blocks`` default 6 at 32 and 9
-            at 256.
+            :func:`cyclegan_lesson.models.cyclegan.build_cyclegan`); ``n_blocks`` default 6 at
+            32 and 9 at 256.
         lambda_cycle, lambda_cycle_b, lambda_identity, adversarial: the loss weights and the
             adversarial loss (:class:`cyclegan_lesson.nn.losses.CycleGANLossWeights`):
             ``lambda_cycle_b`` weighs the B -> A -> B cycle (``None``: same as ``lambda_cycle``);
@@ -192,9 +149,9 @@ def train(
         n_epochs_decay: epochs of linear decay at the end (default ``epochs // 2``).
         jitter: the paper's resize-and-random-crop + flip (default per task).
         augment_b: augment domain B's training batches with the digit classifiers' SVHN
-            augmentation (:func:`cyclegan_lesson.evaluation.classifiers.augment_batch`: shifts, small
-            rotations and zooms, contrast, channel permutation, grayscale, polarity; no flip);
-            ``mnist2svhn`` only, where B is the small SVHN set (8,003 crops).
+            augmentation (:func:`cyclegan_lesson.evaluation.classifiers.augment_batch`: shifts,
+            small rotations and zooms, contrast, channel permutation, grayscale, polarity; no
+            flip); ``mnist2svhn`` only, where B is the small SVHN set (8,003 crops).
         jit: compile the training step with XLA.
         checkpoint_every: save a checkpoint every this many steps (0: only at epoch ends).
         sample_images: fixed test images per domain in the sample grids (0: no grids).
@@ -206,14 +163,15 @@ def train(
         lambda_semantic: weight of the CyCADA semantic-consistency loss (0: plain CycleGAN;
             digit tasks only, see :mod:`cyclegan_lesson.models.semantic`).
         lambda_identity_x: identity weight (relative to lambda_cycle) across channel counts,
-            for domains whose channels differ (:class:`~cyclegan_lesson.models.semantic.SemanticCycleGAN`).
+            for domains whose channels differ
+            (:class:`~cyclegan_lesson.models.semantic.SemanticCycleGAN`).
         semantic_classifiers: ``(path_a, path_b)`` ``.keras`` classifiers of the semantic loss
             (default: the shipped ``models/classifiers/<domain>_semantic.keras``).
         semantic_labels: ``"both"`` (each domain's own classifier: uses labels of domain B
             too) or ``"source"`` (CyCADA: domain A's classifier on both sides, labels of A only);
             see :mod:`cyclegan_lesson.models.semantic`.
         precision: ``"float32"`` (default), ``"mixed_bfloat16"`` or ``"mixed_float16"``
-            (:func:`cyclegan_lesson.models.cyclegan.precision_scope`: bfloat16/float16 compute,
+            (:func:`cyclegan_lesson.nn.numerics.precision_scope`: bfloat16/float16 compute,
             float32 weights, normalization statistics, losses and outputs; float16 with loss
             scaling).
         lambda_adv: weight of the adversarial terms (1; 0 = "cycle alone", the ablation of
@@ -221,6 +179,9 @@ def train(
         lambda_luma: weight of the luma-consistency terms (gray2color only; 0 = off):
             ``|lum(G_AB(a)) - a|`` and ``|G_BA(b) - lum(b)|``
             (:func:`cyclegan_lesson.nn.losses.luma_consistency_loss`).
+        luma_every: gray2color: every this many steps, write the luma correlation of 256
+            colourized test images to ``luma.csv``
+            (:class:`~cyclegan_lesson.training.callbacks.LumaMonitor`; 0: off).
         keep_luma: gray2color only: ``G_AB`` predicts only the chroma (Cb, Cr) and keeps its
             input as the luma of its output (:func:`cyclegan_lesson.nn.networks.keep_luma`); the
             luma-consistency term of ``G_AB`` is then zero by construction (up to clipping).
@@ -228,15 +189,72 @@ def train(
         luma_g_ba: gray2color only: ``G_BA`` is the fixed ITU-R 601 luma
             (:func:`cyclegan_lesson.models.cyclegan.luma_generator`, nothing learnt), the exact
             colour -> gray map; the backward cycle then regresses colours on their own luma.
-        luma_every: gray2color: every this many steps, write the luma correlation of 256
-            colourized test images to ``luma.csv``
-            (:class:`~cyclegan_lesson.training.callbacks.LumaMonitor`; 0: off).
+    """
+
+    task: str
+    out_dir: str | os.PathLike
+    data_dir: str | os.PathLike | None = None
+    epochs: int = 200
+    steps_per_epoch: int | None = None
+    batch_size: int = 1
+    image_size: int | None = None
+    generator: str = "resnet"
+    n_blocks: int | None = None
+    ngf: int = 64
+    ndf: int = 64
+    n_layers: int = 3
+    upsample: str = "transpose"
+    lambda_cycle: float = 10.0
+    lambda_cycle_b: float | None = None
+    lambda_identity: float | None = None
+    adversarial: str = "lsgan"
+    pool_size: int = 50
+    seed: int = 0
+    lr: float = 2e-4
+    n_epochs_decay: int | None = None
+    jitter: bool | None = None
+    augment_b: bool = False
+    jit: bool = False
+    checkpoint_every: int = 500
+    sample_images: int = 6
+    val_steps: int = 0
+    strategy: object = None
+    callbacks: Sequence = ()
+    verbose: int | str = "auto"
+    export: bool = True
+    lambda_semantic: float = 0.0
+    lambda_identity_x: float = 0.0
+    semantic_classifiers: Sequence[str | None] | None = None
+    semantic_labels: str = "both"
+    precision: str = "float32"
+    lambda_adv: float = 1.0
+    lambda_luma: float = 0.0
+    luma_every: int = 100
+    keep_luma: bool = False
+    norm: str = "instance"
+    luma_g_ba: bool = False
+
+
+def train(config: TrainConfig | str | None = None, out_dir=None, data_dir=None,
+          **options) -> TrainingRun:
+    """Train CycleGAN as ``config`` says and write everything into its ``out_dir`` (resuming if
+    it holds a checkpoint of the same configuration).
+
+    ``train(TrainConfig(task="gray2color", out_dir="runs/g2c", epochs=3))``; the options may
+    also be given as arguments, ``train("gray2color", "runs/g2c", data_dir, epochs=3)``, which
+    builds ``TrainConfig("gray2color", "runs/g2c", data_dir, epochs=3)``.
+
+    The steps: check the options (:func:`_resolve_options`) and the output folder
+    (:func:`_check_resume`: a checkpoint of another configuration is refused before any
+    expensive work), build the data stream (:func:`_build_data`), build the model and restore
+    the newest checkpoint (:func:`_build_model`), fit the remaining epochs in segments
+    (:func:`_fit_in_segments`) and export the generators.
 
     For tasks of :data:`cyclegan_lesson.data.TASK_HALVES` (gray2color) domain A reads the
     even-numbered and domain B the odd-numbered training images, so no image is in both.
 
     A step whose loss is NaN or infinite stops training with
-    :class:`~cyclegan_lesson.training.callbacks.NonFiniteError` (the step and the term); no checkpoint
+    :class:`~cyclegan_lesson.nn.numerics.NonFiniteError` (the step and the term); no checkpoint
     or generator with non-finite weights is ever written, so running again resumes from the
     last good checkpoint.
 
@@ -249,77 +267,110 @@ def train(
         NonFiniteError: a loss or weight became NaN or infinite.
         FileNotFoundError: missing data files; PermissionError: ``out_dir`` not writable.
     """
-    import tensorflow as tf
+    from ..models import cyclegan
 
-    from .. import data, runinfo
+    if config is None:  # train(task=..., out_dir=..., ...)
+        config = TrainConfig(out_dir=out_dir, data_dir=data_dir, **options)
+    elif not isinstance(config, TrainConfig):
+        config = TrainConfig(config, out_dir, data_dir, **options)
+    elif out_dir is not None or data_dir is not None or options:
+        raise TypeError("train(config): give every option in the TrainConfig "
+                        "(dataclasses.replace(config, ...) changes some)")
+    started = time.perf_counter()
+    opts, weights = _resolve_options(config)
+    out = check_output_dir(config.out_dir)
+    _check_resume(out, opts)
+    feed = _build_data(config, opts)
+    model, checkpoint, resumed_from = _build_model(config, opts, weights, feed, out)
+    callbacks, monitor = _build_callbacks(config, feed, checkpoint, out)
+    history = _fit_in_segments(config, opts, model, feed, callbacks, resumed_from, out)
+    generators = []
+    if config.export:
+        cyclegan.save_generators(model, out, domain_a=feed.dom_a.name, domain_b=feed.dom_b.name,
+                                 extra={k: v for k, v in opts.items() if k != "data_dir"})
+        generators = [str(out / "G_AB.keras"), str(out / "G_BA.keras")]
+    return TrainingRun(model=model, history=history, out_dir=str(out), options=opts,
+                       resumed_from=resumed_from, steps=model.step,
+                       samples=list(monitor.paths) if monitor else [], generators=generators,
+                       wall_s=time.perf_counter() - started)
+
+
+def _resolve_options(c: TrainConfig) -> tuple[dict, object]:
+    """The run's options with the per-task defaults filled in and checked (``ValueError``
+    naming the bad option): what ``train_state.json`` records; and the loss weights."""
     from ..models import cyclegan
     from ..nn import losses
-    from . import callbacks as cb
 
-    started = time.perf_counter()
-    opts = _resolve(task, image_size=image_size, n_blocks=n_blocks,
-                    lambda_identity=lambda_identity, jitter=jitter)
-    opts.update(task=task, epochs=epochs, steps_per_epoch=steps_per_epoch, batch_size=batch_size,
-                generator=generator, ngf=ngf, ndf=ndf, n_layers=n_layers, upsample=upsample,
-                lambda_cycle=float(lambda_cycle),
-                lambda_cycle_b=None if lambda_cycle_b is None else float(lambda_cycle_b),
-                adversarial=adversarial, pool_size=pool_size,
-                seed=seed, lr=float(lr), jit=bool(jit), checkpoint_every=checkpoint_every,
-                augment_b=bool(augment_b),
-                lambda_semantic=float(lambda_semantic), lambda_identity_x=float(lambda_identity_x),
-                precision=cyclegan.check_precision(precision),
-                semantic_classifiers=None if semantic_classifiers is None
-                else [None if c is None else str(c) for c in semantic_classifiers],
-                semantic_labels=str(semantic_labels),
-                lambda_adv=float(lambda_adv), lambda_luma=float(lambda_luma),
-                keep_luma=bool(keep_luma), norm=str(norm), luma_g_ba=bool(luma_g_ba),
-                data_dir=None if data_dir is None else str(data_dir))
+    opts = _resolve(c.task, image_size=c.image_size, n_blocks=c.n_blocks,
+                    lambda_identity=c.lambda_identity, jitter=c.jitter)
+    opts.update(task=c.task, epochs=c.epochs, steps_per_epoch=c.steps_per_epoch,
+                batch_size=c.batch_size, generator=c.generator, ngf=c.ngf, ndf=c.ndf,
+                n_layers=c.n_layers, upsample=c.upsample, lambda_cycle=float(c.lambda_cycle),
+                lambda_cycle_b=None if c.lambda_cycle_b is None else float(c.lambda_cycle_b),
+                adversarial=c.adversarial, pool_size=c.pool_size,
+                seed=c.seed, lr=float(c.lr), jit=bool(c.jit), checkpoint_every=c.checkpoint_every,
+                augment_b=bool(c.augment_b),
+                lambda_semantic=float(c.lambda_semantic),
+                lambda_identity_x=float(c.lambda_identity_x),
+                precision=cyclegan.check_precision(c.precision),
+                semantic_classifiers=None if c.semantic_classifiers is None
+                else [None if p is None else str(p) for p in c.semantic_classifiers],
+                semantic_labels=str(c.semantic_labels),
+                lambda_adv=float(c.lambda_adv), lambda_luma=float(c.lambda_luma),
+                keep_luma=bool(c.keep_luma), norm=str(c.norm), luma_g_ba=bool(c.luma_g_ba),
+                data_dir=None if c.data_dir is None else str(c.data_dir))
     for key in ("epochs", "steps_per_epoch", "batch_size", "ngf", "ndf", "n_layers",
                 "image_size"):
         _positive(key, opts[key])
-    for key, value in (("n_blocks", opts["n_blocks"]), ("pool_size", pool_size),
-                       ("checkpoint_every", checkpoint_every), ("sample_images", sample_images),
-                       ("val_steps", val_steps)):
+    for key, value in (("n_blocks", opts["n_blocks"]), ("pool_size", c.pool_size),
+                       ("checkpoint_every", c.checkpoint_every),
+                       ("sample_images", c.sample_images), ("val_steps", c.val_steps)):
         _positive(key, value, allow_zero=True)
-    if generator not in ("resnet", "unet"):
-        raise ValueError(f"generator must be 'resnet' or 'unet', got {generator!r}")
-    if augment_b and task != "mnist2svhn":
-        raise ValueError("augment_b applies the SVHN digit augmentation; it is for the "
-                         f"mnist2svhn task only, got {task!r}")
-    if lambda_luma and task != "gray2color":
-        raise ValueError("lambda_luma asks G_AB to keep the luma of its gray input; it is for "
-                         f"the gray2color task only, got {task!r}")
-    if keep_luma and task != "gray2color":
-        raise ValueError("keep_luma makes G_AB a gray -> colour network that predicts only the "
-                         f"chroma; it is for the gray2color task only, got {task!r}")
-    if luma_g_ba and task != "gray2color":
-        raise ValueError("luma_g_ba makes G_BA the fixed colour -> luma map; it is for the "
-                         f"gray2color task only, got {task!r}")
-    if norm not in ("instance", "batch"):
-        raise ValueError(f"norm must be 'instance' or 'batch', got {norm!r}")
-    if norm == "batch" and generator != "unet":
-        raise ValueError("norm='batch' is an option of the U-Net generator; use "
-                         f"generator='unet' (got {generator!r})")
-    if lr <= 0:
-        raise ValueError(f"lr must be > 0, got {lr}")
-    n_epochs_decay = epochs // 2 if n_epochs_decay is None else n_epochs_decay
+    _check_combinations(c)
+    n_epochs_decay = c.epochs // 2 if c.n_epochs_decay is None else c.n_epochs_decay
     _positive("n_epochs_decay", n_epochs_decay, allow_zero=True)
-    if n_epochs_decay > epochs:
-        raise ValueError(f"n_epochs_decay ({n_epochs_decay}) cannot exceed epochs ({epochs})")
+    if n_epochs_decay > c.epochs:
+        raise ValueError(f"n_epochs_decay ({n_epochs_decay}) cannot exceed epochs ({c.epochs})")
     opts["n_epochs_decay"] = n_epochs_decay
-    weights = losses.CycleGANLossWeights(lambda_cycle=float(lambda_cycle),
+    weights = losses.CycleGANLossWeights(lambda_cycle=float(c.lambda_cycle),
                                          lambda_cycle_b=opts["lambda_cycle_b"],
                                          lambda_identity=float(opts["lambda_identity"]),
-                                         mode=adversarial, lambda_adv=float(lambda_adv),
-                                         lambda_luma=float(lambda_luma))
+                                         mode=c.adversarial, lambda_adv=float(c.lambda_adv),
+                                         lambda_luma=float(c.lambda_luma))
+    return opts, weights
 
-    out = check_output_dir(out_dir)
-    dom_a, dom_b = data.get_task(task)
-    size = int(opts["image_size"])
 
-    # ---- resume check (before any expensive work) -------------------------------------------
+def _check_combinations(c: TrainConfig) -> None:
+    """Options that only make sense for one task or one generator."""
+    if c.generator not in ("resnet", "unet"):
+        raise ValueError(f"generator must be 'resnet' or 'unet', got {c.generator!r}")
+    if c.augment_b and c.task != "mnist2svhn":
+        raise ValueError("augment_b applies the SVHN digit augmentation; it is for the "
+                         f"mnist2svhn task only, got {c.task!r}")
+    if c.lambda_luma and c.task != "gray2color":
+        raise ValueError("lambda_luma asks G_AB to keep the luma of its gray input; it is for "
+                         f"the gray2color task only, got {c.task!r}")
+    if c.keep_luma and c.task != "gray2color":
+        raise ValueError("keep_luma makes G_AB a gray -> colour network that predicts only the "
+                         f"chroma; it is for the gray2color task only, got {c.task!r}")
+    if c.luma_g_ba and c.task != "gray2color":
+        raise ValueError("luma_g_ba makes G_BA the fixed colour -> luma map; it is for the "
+                         f"gray2color task only, got {c.task!r}")
+    if c.norm not in ("instance", "batch"):
+        raise ValueError(f"norm must be 'instance' or 'batch', got {c.norm!r}")
+    if c.norm == "batch" and c.generator != "unet":
+        raise ValueError("norm='batch' is an option of the U-Net generator; use "
+                         f"generator='unet' (got {c.generator!r})")
+    if c.lr <= 0:
+        raise ValueError(f"lr must be > 0, got {c.lr}")
+
+
+def _check_resume(out: Path, opts: dict) -> None:
+    """Refuse (``ValueError``) a checkpoint in ``out`` written with other architecture options,
+    before any expensive work."""
+    from . import callbacks as cb
+
     state_path = out / cb.STATE_FILE
-    previous = None
     if cb.latest_checkpoint(out) and state_path.is_file():
         previous = json.loads(state_path.read_text())
         old = previous.get("options", {})
@@ -329,23 +380,42 @@ def train(
             raise ValueError(f"{out} holds a checkpoint of a different configuration: "
                              f"{'; '.join(diff)}. Use another output folder or the same options.")
 
-    # ---- data -------------------------------------------------------------------------------
-    seed_a, seed_b, seed_stream, seed_model = _seeds(seed, 4)
+
+@dataclasses.dataclass
+class _Feed:
+    """What :func:`_build_data` prepares: the domains, the training stream (a function of the
+    number of batches to skip), validation data and the fixed sample images."""
+
+    dom_a: object
+    dom_b: object
+    size: int
+    seed_model: int
+    stream: Callable
+    val_ds: object
+    samples: tuple | None
+
+
+def _build_data(c: TrainConfig, opts: dict) -> _Feed:
+    """The domains' data; fills in ``opts["steps_per_epoch"]`` when it is ``None``."""
+    from .. import data
+
+    dom_a, dom_b = data.get_task(c.task)
+    size = int(opts["image_size"])
+    seed_a, seed_b, seed_stream, seed_model = _seeds(c.seed, 4)
     load_size = None if opts["jitter"] else size  # jitter: load native, resize+crop in jitter
-    half_a, half_b = data.TASK_HALVES.get(task, (None, None))
+    half_a, half_b = data.TASK_HALVES.get(c.task, (None, None))
 
     def sources():
         # Shuffled file names / indices (cheap, the whole split) -> decoded images. Domains of
         # one source (gray2color) read disjoint halves of it: no image is in both.
-        return (data.load_domain(dom_a.name, "train", data_dir, image_size=load_size,
+        return (data.load_domain(dom_a.name, "train", c.data_dir, image_size=load_size,
                                  shuffle=True, seed=seed_a, half=half_a),
-                data.load_domain(dom_b.name, "train", data_dir, image_size=load_size,
+                data.load_domain(dom_b.name, "train", c.data_dir, image_size=load_size,
                                  shuffle=True, seed=seed_b, half=half_b))
 
-    if steps_per_epoch is None:
+    if c.steps_per_epoch is None:
         n_max = max(int(ds.cardinality()) for ds in sources())
-        steps_per_epoch = max(1, n_max // batch_size)
-        opts["steps_per_epoch"] = steps_per_epoch
+        opts["steps_per_epoch"] = max(1, n_max // c.batch_size)
 
     augment = None
     if opts["augment_b"]:
@@ -360,95 +430,116 @@ def train(
         # to a new object. So the stream is a function of the seed alone, and skipping the
         # batches already trained on reproduces exactly where an interrupted run stopped.
         train_a, train_b = sources()
-        ds = data.unpaired(train_a, train_b, batch_size, jitter=bool(opts["jitter"]),
+        ds = data.unpaired(train_a, train_b, c.batch_size, jitter=bool(opts["jitter"]),
                            crop_size=size if opts["jitter"] else None, seed=seed_stream,
                            shuffle_buffer=0, augment_b=augment)
         return ds.skip(skip) if skip else ds
 
     val_ds = None
-    if val_steps:
-        val_ds = data.unpaired(data.load_domain(dom_a.name, "test", data_dir, image_size=size),
-                               data.load_domain(dom_b.name, "test", data_dir, image_size=size),
-                               batch_size, seed=seed, shuffle_buffer=0)
+    if c.val_steps:
+        val_ds = data.unpaired(data.load_domain(dom_a.name, "test", c.data_dir, image_size=size),
+                               data.load_domain(dom_b.name, "test", c.data_dir, image_size=size),
+                               c.batch_size, seed=c.seed, shuffle_buffer=0)
     samples = None
-    if sample_images:
-        samples = (data.load_arrays(dom_a.name, "test", data_dir, limit=sample_images,
+    if c.sample_images:
+        samples = (data.load_arrays(dom_a.name, "test", c.data_dir, limit=c.sample_images,
                                     image_size=size)[0],
-                   data.load_arrays(dom_b.name, "test", data_dir, limit=sample_images,
+                   data.load_arrays(dom_b.name, "test", c.data_dir, limit=c.sample_images,
                                     image_size=size)[0])
+    return _Feed(dom_a=dom_a, dom_b=dom_b, size=size, seed_model=seed_model, stream=stream,
+                 val_ds=val_ds, samples=samples)
 
-    # ---- model ------------------------------------------------------------------------------
-    runinfo.set_seed(seed)
-    strategy = strategy or tf.distribute.get_strategy()
-    schedule = cyclegan.LinearDecay(lr, n_epochs=epochs - n_epochs_decay,
-                                    n_epochs_decay=n_epochs_decay,
-                                    steps_per_epoch=steps_per_epoch)
-    with strategy.scope(), cyclegan.precision_scope(precision):
+
+def _build_model(c: TrainConfig, opts: dict, weights, feed: _Feed, out: Path):
+    """Seed, build and compile the model under the strategy and precision, and restore the
+    newest checkpoint: ``(model, checkpoint callback, step restored or None)``."""
+    import tensorflow as tf
+
+    from .. import runinfo
+    from ..models import cyclegan
+    from . import callbacks as cb
+
+    runinfo.set_seed(c.seed)
+    strategy = c.strategy or tf.distribute.get_strategy()
+    schedule = cyclegan.LinearDecay(c.lr, n_epochs=c.epochs - opts["n_epochs_decay"],
+                                    n_epochs_decay=opts["n_epochs_decay"],
+                                    steps_per_epoch=opts["steps_per_epoch"])
+    with strategy.scope(), cyclegan.precision_scope(c.precision):
         model = cyclegan.build_cyclegan(
-            size, dom_a.channels, dom_b.channels, generator=generator,
-            n_blocks=int(opts["n_blocks"]), ngf=ngf, ndf=ndf, n_layers=n_layers,
-            upsample=upsample, weights=weights, pool_size=pool_size, seed=seed_model,
-            keep_luma=bool(keep_luma), norm=norm, luma_g_ba=bool(luma_g_ba),
+            feed.size, feed.dom_a.channels, feed.dom_b.channels, generator=c.generator,
+            n_blocks=int(opts["n_blocks"]), ngf=c.ngf, ndf=c.ndf, n_layers=c.n_layers,
+            upsample=c.upsample, weights=weights, pool_size=c.pool_size, seed=feed.seed_model,
+            keep_luma=bool(c.keep_luma), norm=c.norm, luma_g_ba=bool(c.luma_g_ba),
         )
-        if lambda_semantic or lambda_identity_x:
+        if c.lambda_semantic or c.lambda_identity_x:
             from ..models import semantic
 
             model = semantic.with_semantic_terms(
-                model, domains=(dom_a.name, dom_b.name), lambda_semantic=float(lambda_semantic),
-                lambda_identity_x=float(lambda_identity_x),
-                classifier_paths=opts["semantic_classifiers"], labels=semantic_labels)
-        model.compile(learning_rate=schedule, jit_compile=bool(jit))
-        checkpoint = cb.TrainingCheckpoint(model, out, every_n_steps=checkpoint_every,
+                model, domains=(feed.dom_a.name, feed.dom_b.name),
+                lambda_semantic=float(c.lambda_semantic),
+                lambda_identity_x=float(c.lambda_identity_x),
+                classifier_paths=opts["semantic_classifiers"], labels=c.semantic_labels)
+        model.compile(learning_rate=schedule, jit_compile=bool(c.jit))
+        checkpoint = cb.TrainingCheckpoint(model, out, every_n_steps=c.checkpoint_every,
                                            state={"options": opts})
         resumed_from = checkpoint.restore()
+    return model, checkpoint, resumed_from
 
-    step = model.step
-    total_steps = epochs * steps_per_epoch
+
+def _build_callbacks(c: TrainConfig, feed: _Feed, checkpoint, out: Path):
+    """The callbacks of every fit, and the sample monitor (``None`` without sample images)."""
+    from .. import data
+    from . import callbacks as cb
+
     # The guard comes first: it raises before the checkpoint callback sees a poisoned step.
     all_callbacks = [cb.NonFiniteGuard(out), checkpoint, cb.history_logger(out)]
     monitor = None
-    if samples is not None:
-        monitor = cb.SampleMonitor(samples[0], samples[1], out / "samples")
+    if feed.samples is not None:
+        monitor = cb.SampleMonitor(feed.samples[0], feed.samples[1], out / "samples")
         all_callbacks.append(monitor)
-    if dom_a.channels == 1 and dom_b.channels == 3 and task == "gray2color" and luma_every:
+    if (feed.dom_a.channels == 1 and feed.dom_b.channels == 3 and c.task == "gray2color"
+            and c.luma_every):
         # The brightness kept or inverted, over training (luma.csv).
-        gray_test = data.load_arrays(dom_a.name, "test", data_dir, limit=256,
-                                     image_size=size)[0]
-        all_callbacks.append(cb.LumaMonitor(gray_test, out, every=luma_every))
-    all_callbacks += list(callbacks)
+        gray_test = data.load_arrays(feed.dom_a.name, "test", c.data_dir, limit=256,
+                                     image_size=feed.size)[0]
+        all_callbacks.append(cb.LumaMonitor(gray_test, out, every=c.luma_every))
+    all_callbacks += list(c.callbacks)
+    return all_callbacks, monitor
 
+
+def _fit_in_segments(c: TrainConfig, opts: dict, model, feed: _Feed, all_callbacks: list,
+                     resumed_from, out: Path) -> dict[str, list]:
+    """Fit from the step the model is at to ``epochs``: the rest of an interrupted epoch first,
+    then whole epochs; the per-epoch mean losses of this call."""
+    from . import callbacks as cb
+
+    steps_per_epoch = opts["steps_per_epoch"]
+    step = model.step
+    total_steps = c.epochs * steps_per_epoch
     history: dict[str, list] = {}
 
     def fit(initial_epoch: int, last_epoch: int, steps: int):
-        h = model.fit(stream(model.step), initial_epoch=initial_epoch, epochs=last_epoch,
-                      steps_per_epoch=steps, callbacks=all_callbacks, verbose=verbose,
-                      validation_data=val_ds, validation_steps=val_steps or None, shuffle=False)
+        h = model.fit(feed.stream(model.step), initial_epoch=initial_epoch, epochs=last_epoch,
+                      steps_per_epoch=steps, callbacks=all_callbacks, verbose=c.verbose,
+                      validation_data=feed.val_ds, validation_steps=c.val_steps or None,
+                      shuffle=False)
         for key, values in h.history.items():
             history.setdefault(key, []).extend(float(v) for v in values)
 
-    if resumed_from is not None and verbose:
-        print(f"Resuming from step {step} (epoch {step // steps_per_epoch + 1} of {epochs}, "
+    if resumed_from is not None and c.verbose:
+        print(f"Resuming from step {step} (epoch {step // steps_per_epoch + 1} of {c.epochs}, "
               f"checkpoint in {out / cb.CHECKPOINT_SUBDIR})", file=sys.stderr)
     if step < total_steps:
         epoch, offset = divmod(step, steps_per_epoch)
         if offset:  # finish the interrupted epoch first
             fit(epoch, epoch + 1, steps_per_epoch - offset)
             epoch += 1
-        if epoch < epochs:
-            fit(epoch, epochs, steps_per_epoch)
-    elif verbose:
+        if epoch < c.epochs:
+            fit(epoch, c.epochs, steps_per_epoch)
+    elif c.verbose:
         print(f"Nothing to train: {out} already holds {step} of {total_steps} steps.",
               file=sys.stderr)
-
-    generators = []
-    if export:
-        cyclegan.save_generators(model, out, domain_a=dom_a.name, domain_b=dom_b.name,
-                                 extra={k: v for k, v in opts.items() if k != "data_dir"})
-        generators = [str(out / "G_AB.keras"), str(out / "G_BA.keras")]
-    return TrainingRun(model=model, history=history, out_dir=str(out), options=opts,
-                       resumed_from=resumed_from, steps=model.step,
-                       samples=list(monitor.paths) if monitor else [], generators=generators,
-                       wall_s=time.perf_counter() - started)
+    return history
 
 
 def train_paired(
@@ -559,7 +650,7 @@ def benchmark(
     ``images_per_s`` (images per domain per second at the median step time), ``step_ms`` (median),
     ``step_ms_min``/``step_ms_max``, ``gflop_per_step`` (:func:`cyclegan_lesson.training.profiling.step_flops`
     x batch) and ``gflops`` (that over the median step), ``configuration``, ``parameters``,
-    ``device``, ``versions``. ``precision``, ``upsample``: see :func:`train`.
+    ``device``, ``versions``. ``precision``, ``upsample``: see :class:`TrainConfig`.
     ``profile=True`` adds ``profile``: :func:`cyclegan_lesson.training.profiling.profile_step` of 3 steps.
     """
     import keras
