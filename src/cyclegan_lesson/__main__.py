@@ -1,4 +1,5 @@
-"""``python -m cyclegan_lesson {train,translate,bench} ...`` (see :mod:`cyclegan_lesson.tools.cli`)."""
+"""``python -m cyclegan_lesson {train,translate,bench} ...`` (see
+:mod:`cyclegan_lesson.tools.cli`)."""
 
 import sys
 

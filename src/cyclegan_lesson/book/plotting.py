@@ -528,7 +528,8 @@ def patchgan_diagram(n_layers: int = 3, ndf: int = 64, image_size: int = 256,
     Shapes, strides, which layers are normalized and the receptive fields (``RF``, 70×70 at the
     output for ``n_layers = 3``) are read from the model
     :func:`cyclegan_lesson.nn.networks.patch_discriminator` builds and from
-    :func:`~cyclegan_lesson.nn.networks.receptive_field_table`. The red band on the input box marks the
+    :func:`~cyclegan_lesson.nn.networks.receptive_field_table`. The red band on the input box marks
+    the
     rows one output value sees (its receptive field), to scale.
 
     Returns:

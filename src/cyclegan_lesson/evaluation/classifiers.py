@@ -20,7 +20,8 @@ classifiers, frozen, drive the optional semantic-consistency loss
 * :func:`train_cifar_classifier` trains the two CIFAR-10 object classifiers of the gray <-> colour
   chapters on real colour images: ``"cifar10"`` reads RGB ``(N, 32, 32, 3)``, ``"cifar10_chroma"``
   reads only the chroma ``(N, 32, 32, 2)`` (Cb, Cr of ITU-R 601:
-  :func:`cyclegan_lesson.evaluation.colour_metrics.chroma`), so a gray image (Cb = Cr = 0) tells it nothing:
+  :func:`cyclegan_lesson.evaluation.colour_metrics.chroma`), so a gray image (Cb = Cr = 0) tells it
+  nothing:
   it is at chance on gray and rewards only colours that fit the object (Zhang et al. 2016's
   semantic-interpretability test). :func:`cifar_classifier_input` converts RGB images for
   either; :func:`load_cifar_classifier` loads the shipped ones.

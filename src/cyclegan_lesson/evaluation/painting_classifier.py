@@ -18,7 +18,8 @@ texture, blur), not what a person means by "a Monet".
   train split) and reports accuracy on the held-out test splits.
 * :func:`monet_share` gives the share of images read as Monet with a Wilson 95 % interval.
 * :func:`at_resolution` wraps a judge with a resize to its training resolution.
-* ``python -m cyclegan_lesson.evaluation.painting_classifier --out FILE.keras`` trains one and writes its
+* ``python -m cyclegan_lesson.evaluation.painting_classifier --out FILE.keras`` trains one and
+  writes its
   record (held-out accuracies, recipe, wall time) to ``FILE.json``: how chapter 14's two shipped
   judges were made.
 """
@@ -288,7 +289,8 @@ def monet_share(classifier: keras.Model, images, threshold: float = 0.5, *,
 
 
 def main(argv=None) -> int:
-    """``python -m cyclegan_lesson.evaluation.painting_classifier --out FILE.keras``: train the judge on the
+    """``python -m cyclegan_lesson.evaluation.painting_classifier --out FILE.keras``: train the
+    judge on the
     train splits, report its held-out accuracy and write ``FILE.json`` beside it (accuracies,
     recipe, wall time, device)."""
     import argparse

@@ -394,7 +394,8 @@ def classification_accuracy_score(train_images, train_labels, test_images, test_
                                   width: int = 16, epochs: int = 3, batch_size: int = 64,
                                   learning_rate: float = 2e-3, seed: int = 0) -> dict:
     """The Classification Accuracy Score (Ravuri and Vinyals 2019): train a fresh course digit
-    classifier (:func:`cyclegan_lesson.evaluation.classifiers.digit_classifier`, the course's optimizer
+    classifier (:func:`cyclegan_lesson.evaluation.classifiers.digit_classifier`, the course's
+    optimizer
     setup, no augmentation) on ``(train_images, train_labels)`` only, then measure its accuracy
     on the real ``(test_images, test_labels)``.
 

@@ -330,7 +330,8 @@ def model_extractor(model: keras.Model, content_layer: str, style_layers: Sequen
                     name: str = "course CNN", normalize: bool = True,
                     calibration_images=None) -> FeatureExtractor:
     """Any CNN that takes [-1, 1] images (e.g. the Monet-vs-photo classifier of
-    :mod:`cyclegan_lesson.evaluation.painting_classifier`) as a feature extractor; its input must accept
+    :mod:`cyclegan_lesson.evaluation.painting_classifier`) as a feature extractor; its input must
+    accept
     any image size (``(None, None, 3)``). ``normalize`` as in :func:`vgg19_extractor`; the
     model's weights are rescaled in place, so pass a copy if it must stay a classifier."""
     if normalize and calibration_images is None:

@@ -227,7 +227,8 @@ class LumaChromaToRGB(keras.layers.Layer):
 
     Inputs ``[luma, chroma]``: ``(N, H, W, 1)`` ITU-R 601 luma ``Y`` in [-1, 1] and ``(N, H, W, 2)``
     chroma ``Cb, Cr`` in [-1, 1] (full range, as
-    :func:`cyclegan_lesson.evaluation.colour_metrics.rgb_to_ycbcr`). Output ``(N, H, W, 3)`` RGB by the
+    :func:`cyclegan_lesson.evaluation.colour_metrics.rgb_to_ycbcr`). Output ``(N, H, W, 3)`` RGB by
+    the
     inverse 601 transform ``R = Y + 1.402 Cr``, ``B = Y + 1.772 Cb``,
     ``G = (Y - 0.299 R - 0.114 B) / 0.587``, clipped to [-1, 1]. Where no channel clips, the luma
     of the output is ``Y`` exactly: a colourizer built this way cannot invert or change the

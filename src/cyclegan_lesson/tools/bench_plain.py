@@ -151,7 +151,8 @@ class PlainCycleGAN(keras.Model):
 
 def plain_as_cyclegan(model: PlainCycleGAN):
     """``model``'s networks under the engine's names (``G_AB`` = ``gen_G``, ``G_BA`` = ``gen_F``,
-    ``D_A`` = ``disc_X``, ``D_B`` = ``disc_Y``), for :func:`cyclegan_lesson.training.profiling.step_flops`."""
+    ``D_A`` = ``disc_X``, ``D_B`` = ``disc_Y``), for
+    :func:`cyclegan_lesson.training.profiling.step_flops`."""
     import types
 
     return types.SimpleNamespace(G_AB=model.gen_G, G_BA=model.gen_F, D_A=model.disc_X,
@@ -194,10 +195,12 @@ def compare_plain(
     (``engine_step_ms``, ``plain_step_ms``), images per second (per domain) and ``ratio`` =
     engine images/s / plain images/s (> 1: the engine is faster), and each model's operations
     per step and achieved rate (``*_gflop_per_step``, ``*_gflops``;
-    :func:`cyclegan_lesson.training.profiling.step_flops`: the plain model judges each fake once, so it
+    :func:`cyclegan_lesson.training.profiling.step_flops`: the plain model judges each fake once, so
+    it
     does slightly less work). ``precision`` is the engine's
     (:data:`cyclegan_lesson.models.cyclegan.PRECISIONS`); the plain model always runs in float32.
-    ``profile=True`` adds ``profile``: :func:`cyclegan_lesson.training.profiling.profile_step` of each.
+    ``profile=True`` adds ``profile``: :func:`cyclegan_lesson.training.profiling.profile_step` of
+    each.
     """
     from .. import runinfo
     from ..models import cyclegan

@@ -1,4 +1,5 @@
-"""Callbacks for :class:`cyclegan_lesson.models.cyclegan.CycleGAN` training: sample grids, checkpoints.
+"""Callbacks for :class:`cyclegan_lesson.models.cyclegan.CycleGAN` training: sample grids,
+checkpoints.
 
 * :class:`SampleMonitor` writes, after every epoch, one PNG grid of fixed test images: each row
   shows ``a | G_AB(a) | G_BA(G_AB(a))`` and ``b | G_BA(b) | G_AB(G_BA(b))`` (input, translation,
@@ -10,7 +11,8 @@
   every N steps and at every epoch end, and restores the latest save.
 * :class:`NonFiniteGuard` stops training at the first step whose loss is not finite
   (:class:`NonFiniteError`, one line naming the step and the term); :class:`TrainingCheckpoint`
-  and :func:`~cyclegan_lesson.models.cyclegan.save_generators` refuse to write non-finite weights, so the
+  and :func:`~cyclegan_lesson.models.cyclegan.save_generators` refuse to write non-finite weights,
+  so the
   newest checkpoint on disk is always the last good one and a resume starts from it.
 * :func:`history_logger` is ``keras.callbacks.CSVLogger`` appending to ``history.csv``.
 
@@ -113,7 +115,8 @@ class SampleMonitor(keras.callbacks.Callback):
 
 class LumaMonitor(keras.callbacks.Callback):
     """Every ``every`` training steps, colourize fixed gray test images with ``G_AB`` and append
-    the luma correlation (:func:`cyclegan_lesson.evaluation.colour_metrics.luma_correlation`: mean, median
+    the luma correlation (:func:`cyclegan_lesson.evaluation.colour_metrics.luma_correlation`: mean,
+    median
     and the share of images below 0) and the mean colourfulness to ``<directory>/<filename>``
     (CSV: ``step, luma_corr_mean, luma_corr_median, inverted_share, colourfulness``). It shows
     when, during training, a gray -> colour generator starts to keep or to invert the brightness.

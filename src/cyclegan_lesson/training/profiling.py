@@ -3,7 +3,8 @@
 * :func:`network_flops` -- floating-point operations of one forward pass of a network on one
   image, counted from its convolution and dense layers (2 per multiply-add).
 * :func:`step_flops` -- the operations of one training step of
-  :class:`~cyclegan_lesson.models.cyclegan.CycleGAN` (every generator and discriminator pass, forward
+  :class:`~cyclegan_lesson.models.cyclegan.CycleGAN` (every generator and discriminator pass,
+  forward
   and backward), per image pair; ``x batch size`` for a step.
 * :func:`matmul_peak` -- the arithmetic rate this machine reaches on a large square matrix
   product (GFLOP/s), the practical ceiling any convolution runs under.

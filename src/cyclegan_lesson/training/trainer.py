@@ -648,10 +648,12 @@ def benchmark(
     """Time ``steps`` CycleGAN training steps (after ``warmup`` untimed ones, which include
     tracing and, with ``jit``, XLA compilation) on random images; return a JSON-able dict:
     ``images_per_s`` (images per domain per second at the median step time), ``step_ms`` (median),
-    ``step_ms_min``/``step_ms_max``, ``gflop_per_step`` (:func:`cyclegan_lesson.training.profiling.step_flops`
+    ``step_ms_min``/``step_ms_max``, ``gflop_per_step``
+    (:func:`cyclegan_lesson.training.profiling.step_flops`
     x batch) and ``gflops`` (that over the median step), ``configuration``, ``parameters``,
     ``device``, ``versions``. ``precision``, ``upsample``: see :class:`TrainConfig`.
-    ``profile=True`` adds ``profile``: :func:`cyclegan_lesson.training.profiling.profile_step` of 3 steps.
+    ``profile=True`` adds ``profile``: :func:`cyclegan_lesson.training.profiling.profile_step` of 3
+    steps.
     """
     import keras
     import tensorflow as tf
