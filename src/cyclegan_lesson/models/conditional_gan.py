@@ -11,9 +11,11 @@ Here ``y`` is a digit 0-9 fed as an integer and turned into a one-hot vector ins
   chapter 6's :func:`cyclegan_lesson.models.gan.build_dcgan_generator` (unchanged, one input wider);
 * :func:`build_conditional_discriminator` tiles ``one_hot(y)`` into 10 constant 32x32 planes,
   stacks them onto the image's channel and hands ``(32, 32, 1 + 10)`` to chapter 6's
-  :func:`cyclegan_lesson.models.gan.build_dcgan_discriminator`. So ``D`` sees the label at every pixel
+  :func:`cyclegan_lesson.models.gan.build_dcgan_discriminator`. So ``D`` sees the label at every
+  pixel
   and can reject a real digit shown with the wrong label: it checks realism *and* the match;
-* :class:`ConditionalGAN` is chapter 6's :class:`cyclegan_lesson.models.gan.GAN` whose ``train_step``
+* :class:`ConditionalGAN` is chapter 6's :class:`cyclegan_lesson.models.gan.GAN` whose
+  ``train_step``
   takes ``(images, labels)``; fakes are drawn for the labels of the real batch, so both players
   see every class as often as the data has it.
 
@@ -162,8 +164,7 @@ class ConditionalGAN(gan.GAN):
         self.generator_loss_kind = kind
         self.g_steps = int(kwargs.pop("g_steps", 1))
         self.seed_generator = keras.random.SeedGenerator(int(kwargs.pop("seed", 0)))
-        self.trackers = {n: keras.metrics.Mean(name=n)
-                         for n in ("d_loss", "g_loss", "d_real", "d_fake")}
+        self._init_trackers()
         self.built = True
 
     def call(self, inputs, training=False):
@@ -313,7 +314,8 @@ def evaluate_generator(generator: keras.Model, judge: keras.Model, real_images, 
     * ``conditioning``: :func:`cyclegan_lesson.evaluation.sample_quality.conditioning_accuracy` of
       ``n_per_class`` samples per class (noise drawn with ``seed``);
     * ``fd``: FD on the judge's features, all classes together, and ``fd_per_class``;
-    * ``diversity`` / ``diversity_real``: :func:`~cyclegan_lesson.evaluation.sample_quality.intra_class_diversity`
+    * ``diversity`` / ``diversity_real``:
+      :func:`~cyclegan_lesson.evaluation.sample_quality.intra_class_diversity`
       per class, and ``diversity_ratio`` = their quotient (1 = as varied as real digits).
 
     Returns those (arrays as lists) with ``samples``, ``labels`` (the generated images and their
@@ -422,7 +424,8 @@ def record_evaluation(out, *, data_dir=None, n_per_class: int = 1000, cas_per_cl
                       on_progress: Callable[[str], None] = print) -> dict:
     """Measure ``<out>/generator.keras`` on the full MNIST test set with the course's shipped
     MNIST classifier (:func:`evaluate_generator`, ``n_per_class`` samples per class) and CAS
-    (:func:`cyclegan_lesson.evaluation.sample_quality.classification_accuracy_score` on ``cas_per_class``
+    (:func:`cyclegan_lesson.evaluation.sample_quality.classification_accuracy_score` on
+    ``cas_per_class``
     generated digits per class, against the same recipe on as many real training digits), and
     add the numbers and the figures' seeds to ``<out>/generator.json``."""
     from ..evaluation import sample_quality as sq

@@ -41,7 +41,7 @@ __all__ = [
     "optimal_discriminator", "value_function", "value_at_optimum", "jensen_shannon",
     "generator_loss", "discriminator_loss", "GENERATOR_LOSSES",
     "build_mlp_generator", "build_mlp_discriminator", "build_dcgan_generator",
-    "build_dcgan_discriminator", "GAN", "train_gan", "fit_discriminator", "sample",
+    "build_dcgan_discriminator", "TwoPlayerModel", "GAN", "train_gan", "fit_discriminator", "sample",
     "interpolate_latents",
     "mode_assignment", "count_modes", "power_spectrum", "high_frequency_energy",
 ]
@@ -303,7 +303,47 @@ def _tf():
     return tf
 
 
-class GAN(keras.Model):
+class TwoPlayerModel(keras.Model):
+    """What the two-player models of chapters 6-10 share (:class:`GAN`, its conditional form,
+    :class:`~cyclegan_lesson.models.wgan.WGAN`, :class:`~cyclegan_lesson.models.stargan.StarGAN`):
+    one ``keras.metrics.Mean`` per name in :attr:`METRICS` (what ``fit`` reports, in this
+    order), ``compile`` with the two players' optimizers (the keywords in :attr:`OPTIMIZERS`),
+    and :meth:`report`, which a ``train_step`` returns.
+    """
+
+    #: The running means ``fit`` reports, in this order.
+    METRICS: tuple[str, ...] = ()
+    #: The optimizers ``compile`` takes as keywords (stored as attributes of the same names).
+    OPTIMIZERS: tuple[str, ...] = ("d_optimizer", "g_optimizer")
+
+    def _init_trackers(self) -> None:
+        self.trackers = {n: keras.metrics.Mean(name=n) for n in self.METRICS}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def compile(self, **kwargs):
+        """``compile(d_optimizer=..., g_optimizer=...)`` (the names in :attr:`OPTIMIZERS`); other
+        keywords go to ``keras.Model.compile``."""
+        missing = [name for name in self.OPTIMIZERS if name not in kwargs]
+        if missing:
+            raise TypeError(f"{type(self).__name__}.compile: pass {', '.join(missing)} "
+                            f"(the optimizers {' and '.join(self.OPTIMIZERS)}).")
+        optimizers = {name: kwargs.pop(name) for name in self.OPTIMIZERS}
+        super().compile(**kwargs)
+        for name, optimizer in optimizers.items():
+            setattr(self, name, optimizer)
+
+    def report(self, values: dict) -> dict:
+        """Add one step's ``values`` (metric name -> scalar) to the running means and return
+        every mean (what ``train_step`` returns to ``fit``)."""
+        for key, value in values.items():
+            self.trackers[key].update_state(value)
+        return {k: t.result() for k, t in self.trackers.items()}
+
+
+class GAN(TwoPlayerModel):
     """A generator and a discriminator trained alternately on the minimax game.
 
     Each ``train_step`` on a batch of real samples: one discriminator step on
@@ -314,6 +354,8 @@ class GAN(keras.Model):
     ``fit`` reports ``d_loss`` (``-V``, ``log 4 = 1.386`` at ``D = 1/2``), ``g_loss``, and the
     mean probabilities ``d_real`` = D(x) and ``d_fake`` = D(G(z)).
     """
+
+    METRICS = ("d_loss", "g_loss", "d_real", "d_fake")
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, *,
                  generator_loss: str = "non_saturating", g_steps: int = 1, seed: int = 0,
@@ -331,17 +373,8 @@ class GAN(keras.Model):
         self.generator_loss_kind = generator_loss
         self.g_steps = int(g_steps)
         self.seed_generator = keras.random.SeedGenerator(int(seed))
-        self.trackers = {n: keras.metrics.Mean(name=n)
-                         for n in ("d_loss", "g_loss", "d_real", "d_fake")}
+        self._init_trackers()
         self.built = True
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    def compile(self, d_optimizer, g_optimizer, **kwargs):
-        super().compile(**kwargs)
-        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
 
     def call(self, z, training=False):
         return self.generator(z, training=training)
@@ -370,11 +403,9 @@ class GAN(keras.Model):
                                               training=True)
                 g_loss = generator_loss(g_logits, self.generator_loss_kind)
             self.g_optimizer.apply(tape.gradient(g_loss, g_vars), g_vars)
-        for key, value in (("d_loss", d_loss), ("g_loss", g_loss),
-                           ("d_real", ops.mean(ops.sigmoid(real_logits))),
-                           ("d_fake", ops.mean(ops.sigmoid(fake_logits)))):
-            self.trackers[key].update_state(value)
-        return {k: t.result() for k, t in self.trackers.items()}
+        return self.report({"d_loss": d_loss, "g_loss": g_loss,
+                            "d_real": ops.mean(ops.sigmoid(real_logits)),
+                            "d_fake": ops.mean(ops.sigmoid(fake_logits))})
 
 
 def train_gan(model: GAN, x_train, *, steps: int, batch_size: int = 64, chunk: int = 100,

@@ -225,7 +225,7 @@ def build_stargan_discriminator(num_domains: int = digit_domains.NUM_DOMAINS, *,
 # the model
 # ---------------------------------------------------------------------------------------------
 
-class StarGAN(keras.Model):
+class StarGAN(gan.TwoPlayerModel):
     """One ``G(x, c)`` and one two-headed ``D`` trained on images of k domains.
 
     ``train_step`` takes ``(images, domains)`` (``(n_critic * m, S, S, C)`` in [-1, 1] and their
@@ -259,15 +259,7 @@ class StarGAN(keras.Model):
         self.lambda_cls, self.lambda_rec = float(lambda_cls), float(lambda_rec)
         self.lambda_gp, self.n_critic = float(lambda_gp), int(n_critic)
         self.seed_generator = keras.random.SeedGenerator(int(seed))
-        self.trackers = {n: keras.metrics.Mean(name=n) for n in self.METRICS}
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    def compile(self, d_optimizer, g_optimizer, **kwargs):
-        super().compile(**kwargs)
-        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+        self._init_trackers()
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
@@ -327,9 +319,7 @@ class StarGAN(keras.Model):
         d_mean = [ops.mean(ops.stack([o[i] for o in d_out])) for i in range(5)]
         values = dict(zip(("d_loss", "d_adv", "d_cls", "gp", "cls_acc_real"), d_mean))
         values.update(zip(("g_loss", "g_adv", "g_cls", "g_rec"), g_out))
-        for key, value in values.items():
-            self.trackers[key].update_state(value)
-        return {k: t.result() for k, t in self.trackers.items()}
+        return self.report(values)
 
 
 def make_stargan(*, num_domains: int = digit_domains.NUM_DOMAINS, ngf: int = 8,

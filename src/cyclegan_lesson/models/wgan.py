@@ -180,7 +180,7 @@ def fit_critic(critic: keras.Model, real, fake, *, steps: int, batch_size: int =
                  - np.mean(np.asarray(critic(fake, training=False))))
 
 
-class WGAN(keras.Model):
+class WGAN(gan.TwoPlayerModel):
     """A generator and a critic trained on the Wasserstein game.
 
     Each ``train_step`` takes a real batch of ``n_critic * m`` samples and makes ``n_critic``
@@ -197,6 +197,9 @@ class WGAN(keras.Model):
     interpolates of the last critic step; only with ``gp_weight``, else 0) and ``g_loss``.
     Compile with ``compile(c_optimizer=..., g_optimizer=...)``.
     """
+
+    METRICS = ("critic_loss", "w_estimate", "gp", "grad_norm", "g_loss")
+    OPTIMIZERS = ("c_optimizer", "g_optimizer")
 
     def __init__(self, generator: keras.Model, critic: keras.Model, *, n_critic: int = 5,
                  clip_value: float | None = None, gp_weight: float | None = None, seed: int = 0,
@@ -225,17 +228,8 @@ class WGAN(keras.Model):
         self.clip_value = None if clip_value is None else float(clip_value)
         self.gp_weight = None if gp_weight is None else float(gp_weight)
         self.seed_generator = keras.random.SeedGenerator(int(seed))
-        self.trackers = {n: keras.metrics.Mean(name=n)
-                         for n in ("critic_loss", "w_estimate", "gp", "grad_norm", "g_loss")}
+        self._init_trackers()
         self.built = True
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    def compile(self, c_optimizer, g_optimizer, **kwargs):
-        super().compile(**kwargs)
-        self.c_optimizer, self.g_optimizer = c_optimizer, g_optimizer
 
     def call(self, z, training=False):
         return self.generator(z, training=training)
@@ -288,10 +282,8 @@ class WGAN(keras.Model):
         g_vars = self.generator.trainable_variables
         self.g_optimizer.apply(tape.gradient(g_loss, g_vars), g_vars)
         c_loss = ops.mean(ops.stack(c_losses))
-        for key, value in (("critic_loss", c_loss), ("w_estimate", -c_loss), ("gp", gp),
-                           ("grad_norm", grad_norm), ("g_loss", g_loss)):
-            self.trackers[key].update_state(value)
-        return {k: t.result() for k, t in self.trackers.items()}
+        return self.report({"critic_loss": c_loss, "w_estimate": -c_loss, "gp": gp,
+                            "grad_norm": grad_norm, "g_loss": g_loss})
 
 
 def train_wgan(model: WGAN, x_train, *, steps: int, batch_size: int = 64, chunk: int = 100,
