@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 import cyclegan_lesson  # noqa: F401  (imports TensorFlow quietly first)
-from cyclegan_lesson import show
+from cyclegan_lesson.book import show
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
