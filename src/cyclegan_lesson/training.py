@@ -154,6 +154,7 @@ def train(
     export: bool = True,
     lambda_semantic: float = 0.0,
     lambda_identity_x: float = 0.0,
+    identity_x_sides: str = "both",
     semantic_classifiers: Sequence[str | None] | None = None,
     semantic_labels: str = "both",
     precision: str = "float32",
@@ -207,6 +208,9 @@ def train(
             digit tasks only, see :mod:`cyclegan_lesson.semantic`).
         lambda_identity_x: identity weight (relative to lambda_cycle) across channel counts,
             for domains whose channels differ (:class:`~cyclegan_lesson.semantic.SemanticCycleGAN`).
+        identity_x_sides: which generators that term trains: ``"both"``, ``"ab"`` or ``"ba"``
+            (gray2color: ``"ba"`` = the paper's identity where the shapes allow it, ``G_BA``
+            fed gray images written as RGB).
         semantic_classifiers: ``(path_a, path_b)`` ``.keras`` classifiers of the semantic loss
             (default: the shipped ``models/classifiers/<domain>_semantic.keras``).
         semantic_labels: ``"both"`` (each domain's own classifier: uses labels of domain B
@@ -265,6 +269,7 @@ def train(
                 seed=seed, lr=float(lr), jit=bool(jit), checkpoint_every=checkpoint_every,
                 augment_b=bool(augment_b),
                 lambda_semantic=float(lambda_semantic), lambda_identity_x=float(lambda_identity_x),
+                identity_x_sides=_identity_x_sides(identity_x_sides),
                 precision=cyclegan.check_precision(precision),
                 semantic_classifiers=None if semantic_classifiers is None
                 else [None if c is None else str(c) for c in semantic_classifiers],
@@ -394,7 +399,8 @@ def train(
             model = semantic.with_semantic_terms(
                 model, domains=(dom_a.name, dom_b.name), lambda_semantic=float(lambda_semantic),
                 lambda_identity_x=float(lambda_identity_x),
-                classifier_paths=opts["semantic_classifiers"], labels=semantic_labels)
+                classifier_paths=opts["semantic_classifiers"], labels=semantic_labels,
+                identity_x_sides=identity_x_sides)
         model.compile(learning_rate=schedule, jit_compile=bool(jit))
         checkpoint = cb.TrainingCheckpoint(model, out, every_n_steps=checkpoint_every,
                                            state={"options": opts})
@@ -447,6 +453,13 @@ def train(
                        resumed_from=resumed_from, steps=model.step,
                        samples=list(monitor.paths) if monitor else [], generators=generators,
                        wall_s=time.perf_counter() - started)
+
+
+def _identity_x_sides(sides: str) -> str:
+    """``sides`` checked against :data:`cyclegan_lesson.semantic.IDENTITY_X_SIDES`."""
+    from .semantic import check_identity_x_sides
+
+    return check_identity_x_sides(str(sides))
 
 
 def train_paired(
