@@ -185,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="identity weight (relative to --lambda-cycle) for domains with different "
                         "channel counts: gray levels kept for an image already of the target "
                         "domain (default 0)")
+    t.add_argument("--g-ba", choices=("same", "pixel"), default="same",
+                   help="architecture of G_BA: 'same' as --generator (default) or 'pixel', a "
+                        "learnt per-pixel network (1x1 convolutions: it cannot read or write "
+                        "spatial patterns)")
     t.add_argument("--identity-x", choices=("both", "ab", "ba"), default="both",
                    help="which generators --lambda-identity-x trains (default both); gray2color: "
                         "'ba' = the paper's identity where the shapes allow it (G_BA keeps a gray "
@@ -494,6 +498,7 @@ def _cmd_train(args) -> int:
         semantic_labels=args.semantic_labels,
         lambda_adv=args.lambda_adv, lambda_luma=args.lambda_luma, luma_every=args.luma_every,
         keep_luma=args.keep_luma, norm=args.norm, luma_g_ba=args.luma_g_ba,
+        g_ba=args.g_ba,
     )
     out = Path(run.out_dir)
     print(f"trained {run.steps} steps"

@@ -48,7 +48,8 @@ TASK_DEFAULTS: dict[str, dict] = {
 #: loss scaling under ``mixed_float16`` extends): a checkpoint only resumes a run with the same
 #: values.
 ARCHITECTURE_KEYS = ("task", "image_size", "generator", "n_blocks", "ngf", "ndf", "n_layers",
-                     "upsample", "pool_size", "precision", "keep_luma", "norm", "luma_g_ba")
+                     "upsample", "pool_size", "precision", "keep_luma", "norm", "luma_g_ba",
+                     "g_ba")
 
 
 @dataclasses.dataclass
@@ -164,6 +165,7 @@ def train(
     keep_luma: bool = False,
     norm: str = "instance",
     luma_g_ba: bool = False,
+    g_ba: str = "same",
 ) -> TrainingRun:
     """Train CycleGAN on ``task`` and write everything into ``out_dir`` (resuming if it holds a
     checkpoint of the same configuration).
@@ -232,6 +234,8 @@ def train(
         luma_g_ba: gray2color only: ``G_BA`` is the fixed ITU-R 601 luma
             (:func:`cyclegan_lesson.cyclegan.luma_generator`, nothing learnt), the exact
             colour -> gray map; the backward cycle then regresses colours on their own luma.
+        g_ba: ``"same"`` (``G_BA`` has ``generator``'s architecture) or ``"pixel"`` (a learnt
+            per-pixel network, :func:`cyclegan_lesson.networks.pixel_generator`).
         luma_every: gray2color: every this many steps, write the luma correlation of 256
             colourized test images to ``luma.csv``
             (:class:`~cyclegan_lesson.callbacks.LumaMonitor`; 0: off).
@@ -276,7 +280,7 @@ def train(
                 semantic_labels=str(semantic_labels),
                 lambda_adv=float(lambda_adv), lambda_luma=float(lambda_luma),
                 keep_luma=bool(keep_luma), norm=str(norm), luma_g_ba=bool(luma_g_ba),
-                data_dir=None if data_dir is None else str(data_dir))
+                g_ba=str(g_ba), data_dir=None if data_dir is None else str(data_dir))
     for key in ("epochs", "steps_per_epoch", "batch_size", "ngf", "ndf", "n_layers",
                 "image_size"):
         _positive(key, opts[key])
@@ -391,7 +395,7 @@ def train(
             size, dom_a.channels, dom_b.channels, generator=generator,
             n_blocks=int(opts["n_blocks"]), ngf=ngf, ndf=ndf, n_layers=n_layers,
             upsample=upsample, weights=weights, pool_size=pool_size, seed=seed_model,
-            keep_luma=bool(keep_luma), norm=norm, luma_g_ba=bool(luma_g_ba),
+            keep_luma=bool(keep_luma), norm=norm, luma_g_ba=bool(luma_g_ba), g_ba=str(g_ba),
         )
         if lambda_semantic or lambda_identity_x:
             from . import semantic
