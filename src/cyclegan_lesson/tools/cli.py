@@ -224,6 +224,14 @@ def _add_train_run(t: argparse.ArgumentParser) -> None:
                    help="identity weight (relative to --lambda-cycle) for domains with different "
                         "channel counts: gray levels kept for an image already of the target "
                         "domain (default 0)")
+    t.add_argument("--g-ba", choices=("same", "pixel"), default="same",
+                   help="architecture of G_BA: 'same' as --generator (default) or 'pixel', a "
+                        "learnt per-pixel network (1x1 convolutions: it cannot read or write "
+                        "spatial patterns)")
+    t.add_argument("--identity-x", choices=("both", "ab", "ba"), default="both",
+                   help="which generators --lambda-identity-x trains (default both); gray2color: "
+                        "'ba' = the paper's identity where the shapes allow it (G_BA keeps a gray "
+                        "image written as RGB)")
     t.add_argument("--semantic-labels", choices=("both", "source"), default="both",
                    help="classifiers of the semantic loss: 'both' = each domain's own (uses "
                         "labelled domain-B images too), 'source' = domain A's only, on input and "
@@ -535,10 +543,12 @@ def _cmd_train(args) -> int:
         val_steps=args.val_steps, strategy=strategy, verbose=args.verbose,
         precision=args.precision,
         lambda_semantic=args.lambda_semantic, lambda_identity_x=args.lambda_identity_x,
+        identity_x_sides=args.identity_x,
         semantic_classifiers=(args.classifier_a, args.classifier_b),
         semantic_labels=args.semantic_labels,
         lambda_adv=args.lambda_adv, lambda_luma=args.lambda_luma, luma_every=args.luma_every,
         keep_luma=args.keep_luma, norm=args.norm, luma_g_ba=args.luma_g_ba,
+        g_ba=args.g_ba,
     )
     run = train(config)
     out = Path(run.out_dir)
