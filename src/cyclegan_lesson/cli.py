@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="generator architecture (paper: resnet)")
     t.add_argument("--n-blocks", type=_int(0), default=None,
                    help="residual blocks of the resnet generator (default: 6 at 32x32, 9 at 256)")
+    t.add_argument("--n-downsampling", type=_int(0), default=2,
+                   help="stride-2 layers of the resnet generator (paper: 2; 0 = full resolution "
+                        "throughout, a small receptive field: local changes only)")
     t.add_argument("--ngf", type=_int(1), default=64, help="generator base filters (paper: 64)")
     t.add_argument("--ndf", type=_int(1), default=64,
                    help="discriminator base filters (paper: 64)")
@@ -489,6 +492,7 @@ def _cmd_train(args) -> int:
         semantic_labels=args.semantic_labels,
         lambda_adv=args.lambda_adv, lambda_luma=args.lambda_luma, luma_every=args.luma_every,
         keep_luma=args.keep_luma, norm=args.norm, luma_g_ba=args.luma_g_ba,
+        n_downsampling=args.n_downsampling,
     )
     out = Path(run.out_dir)
     print(f"trained {run.steps} steps"

@@ -48,7 +48,8 @@ TASK_DEFAULTS: dict[str, dict] = {
 #: loss scaling under ``mixed_float16`` extends): a checkpoint only resumes a run with the same
 #: values.
 ARCHITECTURE_KEYS = ("task", "image_size", "generator", "n_blocks", "ngf", "ndf", "n_layers",
-                     "upsample", "pool_size", "precision", "keep_luma", "norm", "luma_g_ba")
+                     "upsample", "pool_size", "precision", "keep_luma", "norm", "luma_g_ba",
+                     "n_downsampling")
 
 
 @dataclasses.dataclass
@@ -109,6 +110,15 @@ def _resolve(task: str, **given) -> dict:
     return opts
 
 
+def _checked_n_downsampling(n_downsampling, generator: str) -> int:
+    """``n_downsampling`` checked: an integer >= 0, other than 2 only for the ResNet generator."""
+    _positive("n_downsampling", n_downsampling, allow_zero=True)
+    if n_downsampling != 2 and generator != "resnet":
+        raise ValueError(f"n_downsampling is an option of the resnet generator; use "
+                         f"generator='resnet' or n_downsampling=2 (got {generator!r})")
+    return int(n_downsampling)
+
+
 def _positive(name: str, value, allow_zero: bool = False):
     if value is None:
         return
@@ -163,6 +173,7 @@ def train(
     keep_luma: bool = False,
     norm: str = "instance",
     luma_g_ba: bool = False,
+    n_downsampling: int = 2,
 ) -> TrainingRun:
     """Train CycleGAN on ``task`` and write everything into ``out_dir`` (resuming if it holds a
     checkpoint of the same configuration).
@@ -181,7 +192,8 @@ def train(
             resizes and crops accordingly.
         generator, n_blocks, ngf, ndf, n_layers, upsample: the networks (see
             :func:`cyclegan_lesson.cyclegan.build_cyclegan`); ``n_blocks`` default 6 at 32 and 9
-            at 256.
+            at 256. ``n_downsampling``: stride-2 layers of the ResNet generator (paper 2; 0 =
+            a generator that works at full resolution and can only change images locally).
         lambda_cycle, lambda_cycle_b, lambda_identity, adversarial: the loss weights and the
             adversarial loss (:class:`cyclegan_lesson.losses.CycleGANLossWeights`):
             ``lambda_cycle_b`` weighs the B -> A -> B cycle (``None``: same as ``lambda_cycle``);
@@ -272,6 +284,7 @@ def train(
                 lambda_adv=float(lambda_adv), lambda_luma=float(lambda_luma),
                 keep_luma=bool(keep_luma), norm=str(norm), luma_g_ba=bool(luma_g_ba),
                 data_dir=None if data_dir is None else str(data_dir))
+    opts["n_downsampling"] = _checked_n_downsampling(n_downsampling, generator)
     for key in ("epochs", "steps_per_epoch", "batch_size", "ngf", "ndf", "n_layers",
                 "image_size"):
         _positive(key, opts[key])
@@ -387,6 +400,7 @@ def train(
             n_blocks=int(opts["n_blocks"]), ngf=ngf, ndf=ndf, n_layers=n_layers,
             upsample=upsample, weights=weights, pool_size=pool_size, seed=seed_model,
             keep_luma=bool(keep_luma), norm=norm, luma_g_ba=bool(luma_g_ba),
+            n_downsampling=opts["n_downsampling"],
         )
         if lambda_semantic or lambda_identity_x:
             from . import semantic
