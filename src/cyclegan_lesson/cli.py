@@ -188,10 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="identity weight (relative to --lambda-cycle) for domains with different "
                         "channel counts: gray levels kept for an image already of the target "
                         "domain (default 0)")
-    t.add_argument("--semantic-labels", choices=("both", "source"), default="both",
+    t.add_argument("--semantic-labels", choices=("both", "source", "source_b"), default="both",
                    help="classifiers of the semantic loss: 'both' = each domain's own (uses "
                         "labelled domain-B images too), 'source' = domain A's only, on input and "
-                        "translation in both directions (CyCADA; labels of A only)")
+                        "translation in both directions (CyCADA; labels of A only), 'source_b' = "
+                        "domain B's only (CyCADA as published for digits: labelled SVHN, "
+                        "unlabelled MNIST)")
     t.add_argument("--classifier-a", metavar="FILE.keras", default=None,
                    help="domain-A classifier of the semantic loss (default: "
                         "models/classifiers/<domain>_semantic.keras)")

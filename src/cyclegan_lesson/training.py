@@ -222,7 +222,8 @@ def train(
         semantic_classifiers: ``(path_a, path_b)`` ``.keras`` classifiers of the semantic loss
             (default: the shipped ``models/classifiers/<domain>_semantic.keras``).
         semantic_labels: ``"both"`` (each domain's own classifier: uses labels of domain B
-            too) or ``"source"`` (CyCADA: domain A's classifier on both sides, labels of A only);
+            too), ``"source"`` (CyCADA: domain A's classifier on both sides, labels of A only)
+            or ``"source_b"`` (domain B's classifier on both sides, labels of B only);
             see :mod:`cyclegan_lesson.semantic`.
         precision: ``"float32"`` (default), ``"mixed_bfloat16"`` or ``"mixed_float16"``
             (:func:`cyclegan_lesson.cyclegan.precision_scope`: bfloat16/float16 compute,
