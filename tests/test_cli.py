@@ -284,3 +284,31 @@ def test_train_plain_recipe_options_pixel_g_ba_and_identity_ba(capsys, tmp_path,
                                 "--g-ba", "luma"], "invalid choice: 'luma'")
     expect_usage_error(capsys, ["train", "--task", "gray2color", "--out", tmp_path,
                                 "--identity-x", "none"], "invalid choice: 'none'")
+
+
+def test_train_n_downsampling_zero(tmp_path, capsys, data_dir):
+    """``train --n-downsampling 0``: generators without a stride-2 layer, the option recorded in
+    generators.json; resuming with the paper's 2 is refused; the U-Net has no such option."""
+    import keras
+
+    out = tmp_path / "nd0"
+    proc = run_cli("train", "--task", "mnist2svhn", "--out", out, "--data-dir", data_dir,
+                   "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "2",
+                   "--sample-images", "0", "--verbose", "0", "--n-blocks", "1", "--ngf", "4",
+                   "--ndf", "4", "--n-layers", "2", "--n-downsampling", "0",
+                   "--lambda-identity-x", "0.5", "--lambda-cycle-b", "1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    meta = json.loads((out / "generators.json").read_text())
+    assert meta["parameters"]["n_downsampling"] == 0
+    g_ab = keras.models.load_model(out / "G_AB.keras")
+    strides = [layer.strides for layer in g_ab.layers if hasattr(layer, "strides")]
+    assert strides and all(tuple(s) == (1, 1) for s in strides)
+    assert g_ab.output_shape == (None, 32, 32, 3)
+    again = run_cli("train", "--task", "mnist2svhn", "--out", out, "--data-dir", data_dir,
+                    "--epochs", "1", "--steps-per-epoch", "2", "--batch-size", "2",
+                    "--n-blocks", "1", "--ngf", "4", "--ndf", "4", "--n-layers", "2")
+    assert again.returncode != 0
+    assert "n_downsampling 0 (checkpoint) vs 2 (now)" in again.stderr
+    expect_error(capsys, ["train", "--task", "mnist2svhn", "--out", tmp_path / "u",
+                          "--data-dir", data_dir, "--generator", "unet",
+                          "--n-downsampling", "1"], "option of the resnet generator")

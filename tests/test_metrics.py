@@ -249,6 +249,17 @@ def test_with_semantic_terms_source_labels_load_one_classifier():
     with pytest.raises(ValueError, match="'source'"):
         semantic.with_semantic_terms(base, domains=("mnist", "svhn"), lambda_semantic=1.0,
                                      labels="target")
+    # CyCADA as published for digits: the SVHN (domain B) classifier on both sides
+    svhn_only = semantic.with_semantic_terms(
+        cyclegan.build_cyclegan(32, 1, 3, n_blocks=1, ngf=8, ndf=8, n_layers=2, weights=w,
+                                seed=0),
+        domains=("mnist", "svhn"), lambda_semantic=1.0, labels="source_b")
+    assert svhn_only.semantic.classifier_a is svhn_only.semantic.classifier_b
+    assert svhn_only.semantic.classifier_a.input_shape[-1] == 3
+    a = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 1)).astype("float32")
+    b = np.random.default_rng(1).uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
+    loss_ab, loss_ba = svhn_only.semantic(a, svhn_only.G_AB(a), b, svhn_only.G_BA(b))
+    assert np.isfinite(float(loss_ab)) and np.isfinite(float(loss_ba))
 
 
 def test_binomial_interval_wilson_by_hand():

@@ -187,6 +187,42 @@ def test_resnet_parameter_count_by_hand(ngf, n_blocks, cin, cout):
     assert g.count_params() == expected
 
 
+@pytest.mark.parametrize("n_down", [0, 1, 2])
+def test_resnet_n_downsampling_parameter_count_by_hand(n_down):
+    ngf, n_blocks, cin, cout = 8, 2, 1, 3
+    widths = [ngf * 2**i for i in range(n_down + 1)]          # ngf, 2 ngf, ... at each scale
+    expected = (_conv_params(cin, ngf, 7)
+                + sum(_conv_params(a, b, 3) for a, b in zip(widths, widths[1:]))
+                + n_blocks * 2 * _conv_params(widths[-1], widths[-1], 3)
+                + sum(_conv_params(b, a, 3) for a, b in zip(widths, widths[1:]))
+                + _conv_params(ngf, cout, 7))
+    g = resnet_generator(n_blocks, ngf, 32, in_channels=cin, out_channels=cout, affine=False,
+                         n_downsampling=n_down)
+    assert g.count_params() == expected
+    assert g.output_shape == (None, 32, 32, cout)
+
+
+def test_resnet_without_downsampling_is_local():
+    # n_downsampling=0, one block: receptive field 7 + 2 * 2 + 6 = 17 pixels. A change at one
+    # pixel may move the output only within 8 pixels of it (instance norm aside, whose image
+    # statistics spread a tiny global change: compare with a tolerance far above it).
+    g = resnet_generator(1, 8, 32, in_channels=1, out_channels=1, n_downsampling=0)
+    x = _images(1, 32, 1)
+    x2 = x.copy()
+    x2[0, 4, 4, 0] = -x2[0, 4, 4, 0]
+    diff = np.abs(np.asarray(g(x2, training=False)) - np.asarray(g(x, training=False)))[0, ..., 0]
+    far = diff.copy()
+    far[:13, :13] = 0.0                                       # within 8 pixels of (4, 4)
+    assert diff[:13, :13].max() > 10 * far.max()
+
+
+def test_resnet_n_downsampling_bad_values():
+    with pytest.raises(ValueError, match="n_downsampling"):
+        resnet_generator(1, 4, 32, n_downsampling=-1)
+    with pytest.raises(ValueError, match="multiple of 8"):
+        resnet_generator(1, 4, 36, n_downsampling=3)
+
+
 def test_unet_parameter_counts_match_official():
     # Official unet_256 / unet_128 with batch norm: 54.414 M / 41.829 M trainable parameters
     # (PyTorch's running mean/variance are buffers, Keras counts them as non-trainable weights).

@@ -667,13 +667,15 @@ def build_cyclegan(
     norm: str = "instance",
     luma_g_ba: bool = False,
     g_ba: str = "same",
+    n_downsampling: int = 2,
 ) -> CycleGAN:
     """Build the four networks with :mod:`cyclegan_lesson.nn.networks` and wrap them in a
     :class:`CycleGAN` (not compiled).
 
     ``generator``: ``"resnet"`` (:func:`networks.resnet_generator` with ``n_blocks``, ``ngf`` and
     ``upsample``) or ``"unet"`` (:func:`networks.unet_generator`, instance norm as CycleGAN's
-    official ``--norm instance``; ``image_size`` a power of two >= 32). Discriminators:
+    official ``--norm instance``; ``image_size`` a power of two >= 32; ``n_downsampling``: the
+    ResNet generator's stride-2 layers, paper 2). Discriminators:
     :func:`networks.patch_discriminator` with ``n_layers`` and ``ndf``. The paper: resnet,
     9 blocks at 256 (6 at 128), ngf = ndf = 64, n_layers = 3.
 
@@ -711,7 +713,8 @@ def build_cyclegan(
         def make(cin, cout, name):
             return networks.resnet_generator(n_blocks=n_blocks, ngf=ngf, image_size=image_size,
                                              in_channels=cin, out_channels=cout,
-                                             upsample=upsample, name=name)
+                                             upsample=upsample, name=name,
+                                             n_downsampling=n_downsampling)
     elif generator == "unet":
         def make(cin, cout, name):
             return networks.unet_generator(image_size=image_size, ngf=ngf, in_channels=cin,

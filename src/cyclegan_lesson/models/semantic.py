@@ -20,6 +20,9 @@ Which classifiers, and so which labels, the loss uses (``labels``):
   domain A everywhere, ``f_A = f_B = f_S`` (images converted to its channels). Only source
   labels were used to train it, so the translation stays unsupervised in the target domain;
   on B -> A it pseudo-labels real B images with a classifier that never saw domain B.
+* ``"source_b"``: the same with domain B as the labelled source, ``f_A = f_B = f_B``: the
+  direction CyCADA adapts for digits, SVHN (labelled, B) -> MNIST (unlabelled, A). Real MNIST
+  images are pseudo-labelled by the SVHN classifier; no MNIST label is used.
 * ``"both"``: each domain's own classifier (``f_A`` trained on labelled A, ``f_B`` on labelled
   B). This uses *target-domain labels*: stronger, but no longer unsupervised translation.
 
@@ -44,7 +47,7 @@ __all__ = ["semantic_consistency_loss", "freeze_classifier", "SemanticConsistenc
 
 #: Which classifiers the semantic loss uses: each domain's own ("both": needs labels in both
 #: domains) or the source domain A's only ("source": CyCADA, labels of A only).
-LABEL_SOURCES = ("both", "source")
+LABEL_SOURCES = ("both", "source", "source_b")
 
 
 def semantic_consistency_loss(
@@ -232,16 +235,18 @@ def with_semantic_terms(
     "svhn"). ``classifier_paths``: ``(path_a, path_b)`` ``.keras`` files of the frozen
     classifiers; ``None`` entries use the shipped ``models/classifiers/<domain>_semantic.keras``
     (the pair kept independent of the measuring classifiers). ``labels``: ``"both"`` (each
-    domain's own classifier) or ``"source"`` (domain A's classifier on both sides, CyCADA; the
-    domain-B path is then ignored). ``identity_x_sides``: which generators the cross-channel
-    identity term trains (:class:`SemanticCycleGAN`). Returns ``model`` unchanged when both
-    weights are 0.
+    domain's own classifier), ``"source"`` (domain A's classifier on both sides, CyCADA; the
+    domain-B path is then ignored) or ``"source_b"`` (domain B's classifier on both sides:
+    CyCADA with B as the labelled source; the domain-A path is ignored). ``identity_x_sides``:
+    which generators the cross-channel identity term trains (:class:`SemanticCycleGAN`).
+    Returns ``model`` unchanged when both weights are 0.
     """
     if lambda_semantic < 0 or lambda_identity_x < 0:
         raise ValueError("lambda_semantic and lambda_identity_x must be >= 0.")
     if labels not in LABEL_SOURCES:
-        raise ValueError(f"semantic labels must be one of {LABEL_SOURCES} ('source': CyCADA's "
-                         f"source classifier only; 'both': each domain's own), got {labels!r}.")
+        raise ValueError(f"semantic labels must be one of {LABEL_SOURCES} ('source' / "
+                         "'source_b': CyCADA's classifier of domain A / B only; 'both': each "
+                         f"domain's own), got {labels!r}.")
     if lambda_semantic == 0 and lambda_identity_x == 0:
         return model
     sem = None
@@ -258,8 +263,12 @@ def with_semantic_terms(
             return (classifiers.load_classifier(paths[i]) if paths[i]
                     else classifiers.load_shipped_classifier(domains[i], "semantic"))
 
-        f_a = load(0)
-        sem = SemanticConsistency(f_a, f_a if labels == "source" else load(1), mode=mode)
+        if labels == "source_b":
+            f_b = load(1)
+            sem = SemanticConsistency(f_b, f_b, mode=mode)
+        else:
+            f_a = load(0)
+            sem = SemanticConsistency(f_a, f_a if labels == "source" else load(1), mode=mode)
     return SemanticCycleGAN(
         model.G_AB, model.G_BA, model.D_A, model.D_B, weights=model.loss_weights,
         pool_size=model.pool_size, seed=model.seed,

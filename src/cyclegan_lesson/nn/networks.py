@@ -175,6 +175,7 @@ def resnet_generator(
     upsample: str = "transpose",
     affine: bool = True,
     name: str | None = None,
+    n_downsampling: int = 2,
 ) -> keras.Model:
     """The CycleGAN ResNet generator (paper, appendix 7.2; official ``ResnetGenerator``).
 
@@ -203,6 +204,12 @@ def resnet_generator(
             ``affine=False`` (11,378,179 parameters for ``resnet_9blocks``); ``True`` adds
             ``2 x`` (normalized channels) = 10,496 parameters at ``ngf = 64``.
         name: model name (default ``resnet_{n_blocks}blocks``).
+        n_downsampling: stride-2 convolutions before the residual blocks (and as many
+            upsamplings after them); the paper's 2. Fewer shrink the receptive field and remove
+            the bottleneck (0: every layer at full resolution, residual blocks with ``ngf``
+            filters), so the generator can only change an image locally (colour, texture,
+            polarity) and cannot move strokes. ``image_size`` must then be divisible by
+            ``2 ** n_downsampling``.
 
     Convolutions keep their bias (the official code uses bias with instance norm).
 
@@ -217,12 +224,15 @@ def resnet_generator(
     out_channels = _check_positive_int(out_channels, "out_channels", who)
     if upsample not in ("transpose", "resize"):
         raise ValueError(f"{who}: upsample must be 'transpose' or 'resize', got {upsample!r}.")
+    n_downsampling = _check_non_negative_int(n_downsampling, "n_downsampling", who)
     if image_size is not None:
         image_size = _check_positive_int(image_size, "image_size", who)
-        if image_size % 4 or image_size < 8:
+        factor = 2 ** n_downsampling
+        if image_size % factor or image_size < 2 * factor:
             raise ValueError(
-                f"{who}: image_size must be a multiple of 4 and at least 8 (two stride-2 "
-                f"downsamplings, then a reflection pad of 1 at H/4), got {image_size}."
+                f"{who}: image_size must be a multiple of {factor} and at least {2 * factor} "
+                f"({n_downsampling} stride-2 downsamplings, then a reflection pad of 1 at "
+                f"H/{factor}), got {image_size}."
             )
 
     inputs = keras.Input((image_size, image_size, in_channels), name="image")
@@ -233,7 +243,7 @@ def resnet_generator(
     x = keras.layers.ReLU(name=f"c7s1_{ngf}_relu")(x)
     # d2ngf, d4ngf
     filters = ngf
-    for _ in range(2):
+    for _ in range(n_downsampling):
         filters *= 2
         x = keras.layers.ZeroPadding2D(1, name=f"d{filters}_pad")(x)
         x = _conv(filters, 3, 2, use_bias=True, name=f"d{filters}")(x)
@@ -244,7 +254,7 @@ def resnet_generator(
         x = residual_block(x, filters, kernel_initializer=_init(), use_bias=True, affine=affine,
                            name=f"R{filters}_{i + 1}")
     # u2ngf, ungf
-    for _ in range(2):
+    for _ in range(n_downsampling):
         filters //= 2
         if upsample == "transpose":
             x = _torch_conv_transpose(x, filters, 3, padding=1, output_padding=1, use_bias=True,

@@ -143,6 +143,9 @@ def _add_train(sub) -> argparse.ArgumentParser:
                    help="generator architecture (paper: resnet)")
     t.add_argument("--n-blocks", type=_int(0), default=None,
                    help="residual blocks of the resnet generator (default: 6 at 32x32, 9 at 256)")
+    t.add_argument("--n-downsampling", type=_int(0), default=2,
+                   help="stride-2 layers of the resnet generator (paper: 2; 0 = full resolution "
+                        "throughout, a small receptive field: local changes only)")
     t.add_argument("--ngf", type=_int(1), default=64, help="generator base filters (paper: 64)")
     t.add_argument("--ndf", type=_int(1), default=64,
                    help="discriminator base filters (paper: 64)")
@@ -232,10 +235,12 @@ def _add_train_run(t: argparse.ArgumentParser) -> None:
                    help="which generators --lambda-identity-x trains (default both); gray2color: "
                         "'ba' = the paper's identity where the shapes allow it (G_BA keeps a gray "
                         "image written as RGB)")
-    t.add_argument("--semantic-labels", choices=("both", "source"), default="both",
+    t.add_argument("--semantic-labels", choices=("both", "source", "source_b"), default="both",
                    help="classifiers of the semantic loss: 'both' = each domain's own (uses "
                         "labelled domain-B images too), 'source' = domain A's only, on input and "
-                        "translation in both directions (CyCADA; labels of A only)")
+                        "translation in both directions (CyCADA; labels of A only), 'source_b' = "
+                        "domain B's only (CyCADA as published for digits: labelled SVHN, "
+                        "unlabelled MNIST)")
     t.add_argument("--classifier-a", metavar="FILE.keras", default=None,
                    help="domain-A classifier of the semantic loss (default: "
                         "models/classifiers/<domain>_semantic.keras)")
@@ -549,6 +554,7 @@ def _cmd_train(args) -> int:
         lambda_adv=args.lambda_adv, lambda_luma=args.lambda_luma, luma_every=args.luma_every,
         keep_luma=args.keep_luma, norm=args.norm, luma_g_ba=args.luma_g_ba,
         g_ba=args.g_ba,
+        n_downsampling=args.n_downsampling,
     )
     run = train(config)
     out = Path(run.out_dir)

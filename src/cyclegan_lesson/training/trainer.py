@@ -49,7 +49,7 @@ TASK_DEFAULTS: dict[str, dict] = {
 #: values.
 ARCHITECTURE_KEYS = ("task", "image_size", "generator", "n_blocks", "ngf", "ndf", "n_layers",
                      "upsample", "pool_size", "precision", "keep_luma", "norm", "luma_g_ba",
-                     "g_ba")
+                     "g_ba", "n_downsampling")
 
 
 @dataclasses.dataclass
@@ -110,6 +110,15 @@ def _resolve(task: str, **given) -> dict:
     return opts
 
 
+def _checked_n_downsampling(n_downsampling, generator: str) -> int:
+    """``n_downsampling`` checked: an integer >= 0, other than 2 only for the ResNet generator."""
+    _positive("n_downsampling", n_downsampling, allow_zero=True)
+    if n_downsampling != 2 and generator != "resnet":
+        raise ValueError(f"n_downsampling is an option of the resnet generator; use "
+                         f"generator='resnet' or n_downsampling=2 (got {generator!r})")
+    return int(n_downsampling)
+
+
 def _positive(name: str, value, allow_zero: bool = False):
     if value is None:
         return
@@ -139,7 +148,9 @@ class TrainConfig:
             resizes and crops accordingly.
         generator, n_blocks, ngf, ndf, n_layers, upsample: the networks (see
             :func:`cyclegan_lesson.models.cyclegan.build_cyclegan`); ``n_blocks`` default 6 at
-            32 and 9 at 256.
+            32 and 9 at 256. ``n_downsampling``: stride-2 layers of the ResNet generator (paper
+            2; 0 = a generator that works at full resolution and can only change images
+            locally).
         lambda_cycle, lambda_cycle_b, lambda_identity, adversarial: the loss weights and the
             adversarial loss (:class:`cyclegan_lesson.nn.losses.CycleGANLossWeights`):
             ``lambda_cycle_b`` weighs the B -> A -> B cycle (``None``: same as ``lambda_cycle``);
@@ -172,7 +183,8 @@ class TrainConfig:
         semantic_classifiers: ``(path_a, path_b)`` ``.keras`` classifiers of the semantic loss
             (default: the shipped ``models/classifiers/<domain>_semantic.keras``).
         semantic_labels: ``"both"`` (each domain's own classifier: uses labels of domain B
-            too) or ``"source"`` (CyCADA: domain A's classifier on both sides, labels of A only);
+            too), ``"source"`` (CyCADA: domain A's classifier on both sides, labels of A only)
+            or ``"source_b"`` (domain B's classifier on both sides, labels of B only);
             see :mod:`cyclegan_lesson.models.semantic`.
         precision: ``"float32"`` (default), ``"mixed_bfloat16"`` or ``"mixed_float16"``
             (:func:`cyclegan_lesson.nn.numerics.precision_scope`: bfloat16/float16 compute,
@@ -241,6 +253,7 @@ class TrainConfig:
     norm: str = "instance"
     luma_g_ba: bool = False
     g_ba: str = "same"
+    n_downsampling: int = 2
 
 
 def train(config: TrainConfig | str | None = None, out_dir=None, data_dir=None,
@@ -328,6 +341,7 @@ def _resolve_options(c: TrainConfig) -> tuple[dict, object]:
                 lambda_adv=float(c.lambda_adv), lambda_luma=float(c.lambda_luma),
                 keep_luma=bool(c.keep_luma), norm=str(c.norm), luma_g_ba=bool(c.luma_g_ba),
                 g_ba=str(c.g_ba), data_dir=None if c.data_dir is None else str(c.data_dir))
+    opts["n_downsampling"] = _checked_n_downsampling(c.n_downsampling, c.generator)
     for key in ("epochs", "steps_per_epoch", "batch_size", "ngf", "ndf", "n_layers",
                 "image_size"):
         _positive(key, opts[key])
@@ -480,6 +494,7 @@ def _build_model(c: TrainConfig, opts: dict, weights, feed: _Feed, out: Path):
             upsample=c.upsample, weights=weights, pool_size=c.pool_size, seed=feed.seed_model,
             keep_luma=bool(c.keep_luma), norm=c.norm, luma_g_ba=bool(c.luma_g_ba),
             g_ba=str(c.g_ba),
+            n_downsampling=opts["n_downsampling"],
         )
         if c.lambda_semantic or c.lambda_identity_x:
             from ..models import semantic
