@@ -38,7 +38,10 @@ book: $(STAMP) $(NPM_STAMP)
 system:
 	@bash .ci/system-packages chromium cjk-font
 
+# The reader environments of tests/test_reader_environments.py (Colab's versions, the declared
+# floor) download in the background while the other tests run; built once per machine.
 test: $(STAMP) $(NPM_STAMP) system
+	@$(PY) tests/reader_envs.py --background
 	MPLBACKEND=Agg $(PY) -m pytest -n 2 --dist loadfile --durations=25
 
 clean:

@@ -220,3 +220,38 @@ def cached_machine(name: str):
     if name not in _MACHINES:
         _MACHINES[name] = machine(name)
     return _MACHINES[name]
+
+
+def _build_all(names: list[str]) -> None:
+    with tempfile.TemporaryDirectory(prefix="reader-envs-") as folder:
+        wheel = build_wheel(Path(folder))
+        for name in names:
+            if find_python(SPECS[name][0]) is not None:
+                print(f"{name}: {environment(name, wheel)}", flush=True)
+
+
+def main(argv: list[str]) -> int:
+    """``python tests/reader_envs.py [--background] NAME...``: build the environments now
+    (``make test`` starts this in the background, so that downloading them overlaps the other
+    tests; the tests that need one wait for its lock)."""
+    names = [a for a in argv if not a.startswith("--")] or list(SPECS)
+    unknown = [n for n in names if n not in SPECS]
+    if unknown:
+        print(f"error: unknown environment {unknown}; known: {', '.join(SPECS)}", file=sys.stderr)
+        return 2
+    if "--background" in argv:
+        cache_root().mkdir(parents=True, exist_ok=True)
+        log = open(cache_root() / "build.log", "a")
+        for name in names:  # one process each: the downloads overlap
+            subprocess.Popen([sys.executable, __file__, name], stdout=log, stderr=log,
+                             stdin=subprocess.DEVNULL, start_new_session=True, cwd=ROOT)
+        print(f"building the reader environments {', '.join(names)} in the background "
+              f"(log: {cache_root() / 'build.log'})")
+        return 0
+    _build_all(names)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.exit(main(sys.argv[1:]))

@@ -95,8 +95,8 @@ def test_set_repository_moves_every_copy(tmp_path, monkeypatch):
     for notebook in (ROOT / "notebooks").glob("*.ipynb"):
         before = nbformat.read(notebook, as_version=4)
         after = nbformat.read(tmp_path / "notebooks" / notebook.name, as_version=4)
-        before.cells[1].source = before.cells[1].source.replace(old_url,
-                                                                "https://github.com/alice/gan-course")
+        new_source = before.cells[1].source.replace(old_url, "https://github.com/alice/gan-course")
+        before.cells[1].source = new_source
         assert before == after, notebook.name
 
 
