@@ -32,6 +32,7 @@ def _text_files(root: Path) -> list[Path]:
         files = [root / f for f in listed]
     except (OSError, subprocess.CalledProcessError):  # not a git checkout: the known copies
         files = set_repository.copies(root)
+    files = [f for f in files if f.name != Path(__file__).name]  # its own examples
     return [f for f in files if f.suffix in {".md", ".ipynb", ".yml", ".yaml", ".py", ".json",
                                              ".toml", ".txt", ".cfg", ""} and f.is_file()]
 
