@@ -255,3 +255,32 @@ def test_keep_luma_is_for_gray2color_only(capsys, tmp_path, data_dir):
                           "--data-dir", data_dir, "--luma-g-ba"], "gray2color task only")
     expect_usage_error(capsys, ["train", "--task", "gray2color", "--out", tmp_path,
                                 "--norm", "layer"], "invalid choice: 'layer'")
+
+
+def test_train_plain_recipe_options_pixel_g_ba_and_identity_ba(capsys, tmp_path, data_dir):
+    """``train --g-ba pixel --lambda-identity-x 0.5 --identity-x ba``: G_BA is the learnt
+    per-pixel network (a few hundred weights), only G_BA's identity term is on (identity_ab is
+    0 at every epoch, identity_ba is not), the options are recorded, and resuming with the
+    U-Net G_BA is refused; bad choices are usage errors."""
+    out = tmp_path / "plain"
+    common = ["--task", "gray2color", "--out", out, "--data-dir", data_dir, "--epochs", "1",
+              "--steps-per-epoch", "2", "--batch-size", "2", "--generator", "unet",
+              "--ngf", "4", "--ndf", "4", "--n-layers", "2"]
+    proc = run_cli("train", *common, "--sample-images", "0", "--luma-every", "0",
+                   "--verbose", "0", "--g-ba", "pixel", "--lambda-identity-x", "0.5",
+                   "--identity-x", "ba")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    meta = json.loads((out / "generators.json").read_text())
+    assert meta["parameters"]["g_ba"] == "pixel"
+    assert meta["parameters"]["identity_x_sides"] == "ba"
+    assert meta["generators"]["G_BA"]["parameter_count"] < 1000
+    rows = [line.split(",") for line in (out / "history.csv").read_text().splitlines()]
+    last = dict(zip(rows[0], rows[-1]))
+    assert float(last["identity_ab"]) == 0.0 and float(last["identity_ba"]) > 0
+    again = run_cli("train", *common)
+    assert again.returncode != 0
+    assert "g_ba 'pixel' (checkpoint) vs 'same' (now)" in again.stderr
+    expect_usage_error(capsys, ["train", "--task", "gray2color", "--out", tmp_path,
+                                "--g-ba", "luma"], "invalid choice: 'luma'")
+    expect_usage_error(capsys, ["train", "--task", "gray2color", "--out", tmp_path,
+                                "--identity-x", "none"], "invalid choice: 'none'")

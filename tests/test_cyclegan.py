@@ -425,6 +425,32 @@ def test_keep_luma_and_norm_options_are_checked():
                    for layer in inst.G_AB.layers)
 
 
+def test_pixel_g_ba_is_learnt_per_pixel_and_round_trips(tmp_path):
+    """build_cyclegan(g_ba="pixel"): G_BA is a learnt network whose output pixel depends on its
+    input pixel only (changing one input pixel changes exactly that output pixel), a training
+    step changes it, and it round-trips through .keras; bad combinations are refused."""
+    model = tiny_model(1, 3, generator="unet", g_ba="pixel")
+    assert model.G_BA.output_shape == (None, 32, 32, 1) and model.G_BA.count_params() < 1000
+    y = np.random.default_rng(6).uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32)
+    y2 = y.copy()
+    y2[0, 5, 7] = -y2[0, 5, 7]
+    diff = np.abs(np.asarray(model.G_BA(y2)) - np.asarray(model.G_BA(y)))[..., 0]
+    assert diff[0, 5, 7] > 0 and np.count_nonzero(diff) == 1
+    model.compile()
+    before = [np.array(w) for w in model.G_BA.weights]
+    gray = y[..., :1]
+    ds = tf.data.Dataset.from_tensors((gray, y)).repeat()
+    model.fit(ds, epochs=1, steps_per_epoch=2, verbose=0, shuffle=False)
+    assert max(np.abs(np.array(w) - b).max() for w, b in zip(model.G_BA.weights, before)) > 1e-5
+    model.G_BA.save(tmp_path / "pixel.keras")
+    loaded = keras.models.load_model(tmp_path / "pixel.keras")
+    np.testing.assert_allclose(loaded.predict(y, verbose=0), model.G_BA(y), atol=1e-6)
+    with pytest.raises(ValueError, match="g_ba must be one of"):
+        tiny_model(1, 3, g_ba="luma")
+    with pytest.raises(ValueError, match="cannot also be"):
+        tiny_model(1, 3, generator="unet", keep_luma=True, luma_g_ba=True, g_ba="pixel")
+
+
 def test_luma_g_ba_is_the_exact_frozen_luma(tmp_path):
     """build_cyclegan(luma_g_ba=True): G_BA is ITU-R 601 luma, has nothing to train, and a
     training step leaves it unchanged (only G_AB learns); it round-trips through .keras."""

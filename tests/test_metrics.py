@@ -284,3 +284,38 @@ def test_semantic_classifiers_compute_in_float32_under_mixed_bfloat16():
         assert {layer.compute_dtype for layer in clf.layers} == {"float32"}, clf.name
         images = np.zeros((2, 32, 32, clf.input_shape[-1]), np.float32)
         assert clf(images, training=False).dtype == "float32"
+
+
+def test_identity_x_sides_train_only_the_named_generator():
+    """``identity_x_sides="ba"``: only G_BA gets the cross-channel identity pass (the paper's
+    identity where the shapes allow it, gray -> colour); its term equals the one computed with
+    both sides, the G_AB term is exactly 0, and the total still sums the terms."""
+    from cyclegan_lesson.models import cyclegan
+    from cyclegan_lesson.nn import losses
+
+    rng = np.random.default_rng(0)
+    a = rng.uniform(-1, 1, (2, 32, 32, 1)).astype("float32")
+    b = rng.uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
+    w = losses.CycleGANLossWeights(lambda_identity=0.0)
+    base = cyclegan.build_cyclegan(32, 1, 3, n_blocks=1, ngf=8, ndf=8, n_layers=2, weights=w,
+                                   seed=0)
+
+    def model(sides):
+        return semantic.SemanticCycleGAN(base.G_AB, base.G_BA, base.D_A, base.D_B, weights=w,
+                                         seed=0, lambda_identity_x=0.5, identity_x_sides=sides)
+
+    both = model("both").generator_losses(a, b, training=False)[0]
+    ba_model = model("ba")
+    idt_ab, idt_ba = ba_model.identity_inputs(a, b)
+    assert idt_ab is None and idt_ba.shape == (2, 32, 32, 3)
+    ba = ba_model.generator_losses(a, b, training=False)[0]
+    assert float(ba["identity_ab"]) == 0.0 and float(both["identity_ab"]) > 0
+    assert float(ba["identity_ba"]) == pytest.approx(float(both["identity_ba"]), rel=1e-5)
+    assert float(ba["identity_ba"]) > 0
+    parts = [k for k in ba if k != "G_total"]
+    assert float(ba["G_total"]) == pytest.approx(sum(float(ba[k]) for k in parts), rel=1e-5)
+    ab = model("ab").generator_losses(a, b, training=False)[0]
+    assert float(ab["identity_ba"]) == 0.0
+    assert float(ab["identity_ab"]) == pytest.approx(float(both["identity_ab"]), rel=1e-5)
+    with pytest.raises(ValueError, match="identity_x_sides must be one of"):
+        model("ab_ba")

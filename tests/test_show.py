@@ -40,9 +40,13 @@ def test_idea_lines_drop_docstring_and_checks_keep_comments_and_logic():
     assert "raise ValueError" in full and "docstring" not in full
 
 
-def test_source_returns_the_shown_text_of_the_package_function():
-    text = show.source(losses.bce_loss)
-    assert text.startswith("def bce_loss(") and "softplus" in text and '"""' not in text
+def test_source_displays_the_package_function_once_and_returns_nothing(capsys):
+    # a cell ending with the call must not print the listing a second time as a string
+    assert show.source(losses.bce_loss) is None
+    shown = capsys.readouterr().out.strip()
+    assert shown == show.source_text(losses.bce_loss)
+    assert shown.startswith("```python\ndef bce_loss(") and shown.endswith("\n```")
+    assert "softplus" in shown and '"""' not in shown
 
 
 def test_source_rejects_objects_without_python_source():
@@ -50,7 +54,7 @@ def test_source_rejects_objects_without_python_source():
         show.source(len)
 
 
-def test_tables_and_layer_table():
+def test_tables_and_layer_table(capsys):
     import keras
 
     assert show.markdown_table([[1, 2]], ["a", "b"]) == "| a | b |\n|---|---|\n| 1 | 2 |"
@@ -60,5 +64,7 @@ def test_tables_and_layer_table():
                               keras.layers.Dense(1, name="d2")])
     rows = show.layer_rows(model)
     assert rows == [["d1", "Dense", "(3,)", "15"], ["d2", "Dense", "(1,)", "4"]]
-    text = show.layers(model)
-    assert "**19**" in text
+    capsys.readouterr()
+    assert show.layers(model) is None and show.table([[1, 2]], ["a", "b"]) is None
+    shown = capsys.readouterr().out
+    assert "**19**" in shown and "| a | b |" in shown

@@ -96,7 +96,7 @@ def describe_run(parameters: Mapping[str, object] | None = None) -> dict:
 
 class RunClock:
     """Wall-clock timer for a notebook: ``clock = RunClock()`` at the top, ``clock.report()`` at
-    the end prints the elapsed wall time (and returns it in seconds)."""
+    the end prints the elapsed wall time (``elapsed`` gives it in seconds)."""
 
     def __init__(self) -> None:
         self.start = time.perf_counter()
@@ -105,10 +105,11 @@ class RunClock:
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
 
-    def report(self, what: str = "this notebook") -> float:
+    def report(self, what: str = "this notebook") -> None:
+        """Print the elapsed wall time; return nothing, so a chapter's last cell shows one line
+        (not the seconds a second time)."""
         seconds = self.elapsed
         print(f"Wall time of {what}: {seconds:.1f} s ({seconds / 60:.1f} min) on {device_summary()}")
-        return seconds
 
 
 def repository_root() -> str | None:

@@ -459,7 +459,8 @@ def _model_stages(model):
 
 
 def resnet_generator_diagram(n_blocks: int = 9, ngf: int = 64, image_size: int = 256,
-                             in_channels: int = 3, out_channels: int = 3, ax=None):
+                             in_channels: int = 3, out_channels: int = 3, ax=None,
+                             affine: bool = True):
     """The ResNet generator as one box per stage (``c7s1-64, d128, d256, R256 x n, u128, u64,
     c7s1-3``), each labelled with its output shape ``H×W×C``.
 
@@ -477,7 +478,8 @@ def resnet_generator_diagram(n_blocks: int = 9, ngf: int = 64, image_size: int =
     from ..nn import networks
 
     model = networks.resnet_generator(n_blocks=n_blocks, ngf=ngf, image_size=image_size,
-                                      in_channels=in_channels, out_channels=out_channels)
+                                      in_channels=in_channels, out_channels=out_channels,
+                                      affine=affine)
     in_shape, rows = _model_stages(model)
     c = _OKABE_ITO
     colours = {"c7s1": c["sky"], "d": c["blue"], "R": c["green"], "u": c["orange"],

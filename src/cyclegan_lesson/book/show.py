@@ -22,7 +22,8 @@ import inspect
 import textwrap
 from collections.abc import Sequence
 
-__all__ = ["idea_lines", "layer_rows", "layers", "markdown_table", "source", "table"]
+__all__ = ["idea_lines", "layer_rows", "layers", "markdown_table", "source", "source_text",
+           "table"]
 
 _OMITTED = "# ... (input checks omitted)"
 
@@ -125,14 +126,21 @@ def _display_markdown(text: str) -> None:
         display(Markdown(text))
 
 
-def source(*objects, keep_checks: bool = False) -> str:
-    """Display the package's source of ``objects`` (functions, methods, classes) as one Python
-    code block, filtered by :func:`idea_lines`; return the text shown."""
+def source_text(*objects, keep_checks: bool = False) -> str:
+    """The Markdown :func:`source` displays: one Python code block of the package's source of
+    ``objects``, each filtered by :func:`idea_lines` (what a test compares a chapter's stored
+    listing with)."""
     if not objects:
         raise TypeError("show.source: pass at least one function, method or class.")
     text = "\n\n\n".join(idea_lines(obj, keep_checks=keep_checks) for obj in objects)
-    _display_markdown(f"```python\n{text}\n```")
-    return text
+    return f"```python\n{text}\n```"
+
+
+def source(*objects, keep_checks: bool = False) -> None:
+    """Display the package's source of ``objects`` (functions, methods, classes) as one Python
+    code block, filtered by :func:`idea_lines`. Returns nothing, so a cell that ends with the
+    call shows the listing once (:func:`source_text` gives the Markdown)."""
+    _display_markdown(source_text(*objects, keep_checks=keep_checks))
 
 
 def markdown_table(rows: Sequence[Sequence], headers: Sequence[str]) -> str:
@@ -146,11 +154,11 @@ def markdown_table(rows: Sequence[Sequence], headers: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def table(rows: Sequence[Sequence], headers: Sequence[str]) -> str:
-    """Display ``rows`` as a Markdown table (plain text outside a notebook); return it."""
-    text = markdown_table(rows, headers)
-    _display_markdown(text)
-    return text
+def table(rows: Sequence[Sequence], headers: Sequence[str]) -> None:
+    """Display ``rows`` as a Markdown table (plain text outside a notebook). Returns nothing, so
+    a cell that ends with the call shows the table once (:func:`markdown_table` gives the
+    text)."""
+    _display_markdown(markdown_table(rows, headers))
 
 
 def layer_rows(model) -> list[list]:
@@ -169,7 +177,7 @@ def layer_rows(model) -> list[list]:
     return rows
 
 
-def layers(model, limit: int | None = None) -> str:
+def layers(model, limit: int | None = None) -> None:
     """Display :func:`layer_rows` as a table, with a last row for the total parameter count;
     ``limit`` keeps the first and last ``limit // 2`` layers and says how many were skipped."""
     rows = layer_rows(model)
@@ -177,4 +185,4 @@ def layers(model, limit: int | None = None) -> str:
         head, tail = rows[: limit // 2], rows[-(limit - limit // 2):]
         rows = head + [["...", f"{len(rows) - len(head) - len(tail)} more layers", "", ""]] + tail
     rows.append(["**total**", "", "", f"**{model.count_params():,}**"])
-    return table(rows, ["layer", "type", "output shape", "parameters"])
+    table(rows, ["layer", "type", "output shape", "parameters"])

@@ -667,6 +667,7 @@ def build_cyclegan(
     keep_luma: bool = False,
     norm: str = "instance",
     luma_g_ba: bool = False,
+    g_ba: str = "same",
 ) -> CycleGAN:
     """Build the four networks with :mod:`cyclegan_lesson.nn.networks` and wrap them in a
     :class:`CycleGAN` (not compiled).
@@ -685,9 +686,17 @@ def build_cyclegan(
     default, pix2pix); the ResNet generator always uses instance norm. ``luma_g_ba`` (gray2color
     only): ``G_BA`` is not learnt but is the exact colour -> gray map, the ITU-R 601 luma
     (:func:`luma_generator`), so the backward cycle ``G_AB(lum(y)) ~ y`` is a regression of
-    the colours from their own luma, on colour images alone.
+    the colours from their own luma, on colour images alone. ``g_ba``: ``"same"`` (``G_BA``
+    has ``generator``'s architecture) or ``"pixel"`` (a learnt per-pixel network,
+    :func:`networks.pixel_generator`: every output pixel a function of its input pixel only).
     """
     from ..nn import networks
+
+    if g_ba not in G_BA_KINDS:
+        raise ValueError(f"build_cyclegan: g_ba must be one of {G_BA_KINDS}, got {g_ba!r}.")
+    if g_ba != "same" and luma_g_ba:
+        raise ValueError("build_cyclegan: luma_g_ba fixes G_BA to the luma; it cannot also be "
+                         f"g_ba={g_ba!r} (use one of them).")
 
     if norm not in ("instance", "batch"):
         raise ValueError(f"build_cyclegan: norm must be 'instance' or 'batch', got {norm!r}.")
@@ -717,13 +726,28 @@ def build_cyclegan(
         g_ab = make(channels_a, channels_b, "G_AB")
     return CycleGAN(
         g_ab,
-        luma_generator(image_size, name="G_BA") if luma_g_ba else make(channels_b, channels_a, "G_BA"),
+        luma_generator(image_size, name="G_BA") if luma_g_ba
+        else _other_g_ba(g_ba, image_size, channels_b, channels_a) or make(channels_b, channels_a, "G_BA"),
         networks.patch_discriminator(n_layers=n_layers, ndf=ndf, in_channels=channels_a,
                                      image_size=image_size, name="D_A"),
         networks.patch_discriminator(n_layers=n_layers, ndf=ndf, in_channels=channels_b,
                                      image_size=image_size, name="D_B"),
         weights=weights, pool_size=pool_size, seed=seed,
     )
+
+
+#: Architectures of ``G_BA`` in :func:`build_cyclegan`: the generator's own, or per pixel.
+G_BA_KINDS = ("same", "pixel")
+
+
+def _other_g_ba(g_ba: str, image_size: int, cin: int, cout: int) -> keras.Model | None:
+    """``G_BA`` when ``g_ba`` asks for an architecture other than the generator's, else None."""
+    from ..nn import networks
+
+    if g_ba == "pixel":
+        return networks.pixel_generator(image_size, in_channels=cin, out_channels=cout,
+                                        name="G_BA")
+    return None
 
 
 def luma_generator(image_size: int = 32, name: str = "G_BA") -> keras.Model:

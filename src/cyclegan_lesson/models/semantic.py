@@ -39,7 +39,8 @@ from ..evaluation.metrics import to_channels as _to_channels
 from .cyclegan import CycleGAN
 
 __all__ = ["semantic_consistency_loss", "freeze_classifier", "SemanticConsistency",
-           "SemanticCycleGAN", "with_semantic_terms", "LABEL_SOURCES"]
+           "SemanticCycleGAN", "with_semantic_terms", "LABEL_SOURCES", "IDENTITY_X_SIDES",
+           "check_identity_x_sides"]
 
 #: Which classifiers the semantic loss uses: each domain's own ("both": needs labels in both
 #: domains) or the source domain A's only ("source": CyCADA, labels of A only).
@@ -138,14 +139,21 @@ class SemanticCycleGAN(CycleGAN):
       (MNIST 1, SVHN 3), where the plain identity loss is undefined: ``lambda_identity_x``
       (relative to the cycle weight, like the paper's 0.5) x ``|lum(G_AB(gray(b))) - lum(b)|``
       and ``|G_BA(rgb(a)) - a|``: a generator fed an image already of its target domain
-      (converted to its input channels) must keep its gray levels.
+      (converted to its input channels) must keep its gray levels. ``identity_x_sides``:
+      ``"both"`` (default), or ``"ba"`` / ``"ab"`` for one direction only. ``"ba"`` is the
+      paper's identity term where the shapes allow it (gray -> colour): a gray image written as
+      RGB is already a colour-domain image, and ``G_BA`` must return its gray levels; the
+      ``G_AB`` side, which cannot take a colour image, compares gray levels only (it is luma
+      consistency on domain B's luma).
 
     With ``lambda_semantic=0`` and ``lambda_identity_x=0`` it is exactly the parent model.
     """
 
     def __init__(self, *args, semantic: SemanticConsistency | None = None,
-                 lambda_semantic: float = 0.0, lambda_identity_x: float = 0.0, **kwargs):
+                 lambda_semantic: float = 0.0, lambda_identity_x: float = 0.0,
+                 identity_x_sides: str = "both", **kwargs):
         super().__init__(*args, **kwargs)
+        self.identity_x_sides = check_identity_x_sides(identity_x_sides)
         if lambda_semantic < 0 or lambda_identity_x < 0:
             raise ValueError("SemanticCycleGAN: lambda_semantic and lambda_identity_x must "
                              "be >= 0.")
@@ -165,7 +173,9 @@ class SemanticCycleGAN(CycleGAN):
         """The cross-channel identity passes' inputs ``(gray(b) for G_AB, rgb(a) for G_BA)``
         when ``lambda_identity_x > 0`` (run stacked with the translations of this step)."""
         if self.lambda_identity_x > 0:
-            return (_to_channels(real_b, self.a_shape[-1]), _to_channels(real_a, self.b_shape[-1]))
+            sides = self.identity_x_sides
+            return (_to_channels(real_b, self.a_shape[-1]) if sides != "ba" else None,
+                    _to_channels(real_a, self.b_shape[-1]) if sides != "ab" else None)
         return super().identity_inputs(real_a, real_b)
 
     def generator_terms(self, real_a, real_b, passes, training: bool = True):
@@ -175,9 +185,9 @@ class SemanticCycleGAN(CycleGAN):
         if self.lambda_identity_x > 0:
             w = self.loss_weights
             same_b, same_a = passes["same_b"], passes["same_a"]
-            id_ab = self.lambda_identity_x * w.lambda_b * ops.mean(
+            id_ab = zero if same_b is None else self.lambda_identity_x * w.lambda_b * ops.mean(
                 ops.abs(_to_channels(same_b, 1) - _to_channels(real_b, 1)))
-            id_ba = self.lambda_identity_x * w.lambda_a * ops.mean(
+            id_ba = zero if same_a is None else self.lambda_identity_x * w.lambda_a * ops.mean(
                 ops.abs(_to_channels(same_a, 1) - _to_channels(real_a, 1)))
             terms["identity_ab"], terms["identity_ba"] = id_ab, id_ba
             total = total + id_ab + id_ba
@@ -192,6 +202,18 @@ class SemanticCycleGAN(CycleGAN):
         return terms
 
 
+#: Which generators the cross-channel identity term trains: both, or G_AB / G_BA only.
+IDENTITY_X_SIDES = ("both", "ab", "ba")
+
+
+def check_identity_x_sides(sides: str) -> str:
+    """``sides`` if it is one of :data:`IDENTITY_X_SIDES`, else a ValueError naming them."""
+    if sides not in IDENTITY_X_SIDES:
+        raise ValueError(f"identity_x_sides must be one of {IDENTITY_X_SIDES} (which generators "
+                         f"the cross-channel identity term trains), got {sides!r}.")
+    return sides
+
+
 def with_semantic_terms(
     model: CycleGAN,
     *,
@@ -201,6 +223,7 @@ def with_semantic_terms(
     classifier_paths: tuple[str | None, str | None] | None = None,
     mode: str = "hard",
     labels: str = "both",
+    identity_x_sides: str = "both",
 ) -> CycleGAN:
     """Rebuild a (not yet compiled) :class:`CycleGAN` as a :class:`SemanticCycleGAN` with the
     same four networks, loss weights (incl. the adversarial loss), pool size and seed.
@@ -210,7 +233,9 @@ def with_semantic_terms(
     classifiers; ``None`` entries use the shipped ``models/classifiers/<domain>_semantic.keras``
     (the pair kept independent of the measuring classifiers). ``labels``: ``"both"`` (each
     domain's own classifier) or ``"source"`` (domain A's classifier on both sides, CyCADA; the
-    domain-B path is then ignored). Returns ``model`` unchanged when both weights are 0.
+    domain-B path is then ignored). ``identity_x_sides``: which generators the cross-channel
+    identity term trains (:class:`SemanticCycleGAN`). Returns ``model`` unchanged when both
+    weights are 0.
     """
     if lambda_semantic < 0 or lambda_identity_x < 0:
         raise ValueError("lambda_semantic and lambda_identity_x must be >= 0.")
@@ -238,4 +263,5 @@ def with_semantic_terms(
     return SemanticCycleGAN(
         model.G_AB, model.G_BA, model.D_A, model.D_B, weights=model.loss_weights,
         pool_size=model.pool_size, seed=model.seed,
-        semantic=sem, lambda_semantic=lambda_semantic, lambda_identity_x=lambda_identity_x)
+        semantic=sem, lambda_semantic=lambda_semantic, lambda_identity_x=lambda_identity_x,
+        identity_x_sides=identity_x_sides)

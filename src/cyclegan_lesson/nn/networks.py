@@ -36,6 +36,7 @@ __all__ = [
     "unet_generator",
     "patch_discriminator",
     "pixel_discriminator",
+    "pixel_generator",
     "keep_luma",
     "receptive_field",
     "receptive_field_table",
@@ -503,6 +504,49 @@ def pixel_discriminator(
     x = _conv(1, 1, 1, use_bias=True, name="logits")(x)
     outputs = keras.layers.Activation("linear", name="logits_linear", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name or "pixelgan")
+
+
+def pixel_generator(
+    image_size: int = 32,
+    in_channels: int = 3,
+    out_channels: int = 1,
+    hidden: int = 32,
+    name: str | None = None,
+) -> keras.Model:
+    """A learnt per-pixel generator (receptive field 1): ``tanh(linear(x) + mlp(x))``, with
+    ``linear`` a 1x1 convolution to ``out_channels`` and ``mlp`` a 1x1 convolution to ``hidden``
+    channels, LeakyReLU(0.2) and a 1x1 convolution to ``out_channels``.
+
+    Each output pixel is a learnt function of the same input pixel only, so the network cannot
+    read or write spatial patterns. For colour -> gray (``G_YX`` of gray2color) that is the
+    shape of every usual gray map (luma, lightness, the channel mean): which one, it must learn
+    from the losses. It also cannot decode a colourizer's high-frequency colour patterns, the
+    place where a plain CycleGAN hides its input to close the forward cycle (steganography,
+    Chu et al. 2017).
+
+    Args:
+        image_size: input height = width.
+        in_channels, out_channels: image channels in and out (3 and 1 for colour -> gray).
+        hidden: channels of the hidden 1x1 layer.
+        name: model name (default ``pixel_generator``).
+
+    Returns:
+        ``keras.Model``: ``(N, S, S, in_channels)`` in [-1, 1] -> ``(N, S, S, out_channels)``
+        in [-1, 1].
+    """
+    who = "pixel_generator"
+    image_size = _check_positive_int(image_size, "image_size", who)
+    in_channels = _check_positive_int(in_channels, "in_channels", who)
+    out_channels = _check_positive_int(out_channels, "out_channels", who)
+    hidden = _check_positive_int(hidden, "hidden", who)
+    inputs = keras.Input((image_size, image_size, in_channels), name="image")
+    linear = _conv(out_channels, 1, 1, use_bias=True, name="linear_1x1")(inputs)
+    x = _conv(hidden, 1, 1, use_bias=True, name=f"C{hidden}_1x1")(inputs)
+    x = LeakyReLU(0.2, name=f"C{hidden}_1x1_lrelu")(x)
+    x = _conv(out_channels, 1, 1, use_bias=True, name="mlp_1x1")(x)
+    x = keras.layers.Add(name="linear_plus_mlp")([linear, x])
+    outputs = keras.layers.Activation("tanh", name="tanh", dtype="float32")(x)
+    return keras.Model(inputs, outputs, name=name or who)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ __all__ = ["main", "build_parser", "translate_files", "IMAGE_EXTENSIONS"]
 
 PROG = "python -m cyclegan_lesson"
 TASK_CHOICES = ("mnist2svhn", "gray2color", "monet2photo")
+#: the tasks ``evaluate`` scores (labels or true colours to score against)
+EVALUATE_TASKS = ("mnist2svhn", "gray2color")
 #: ``--precision`` values (``cyclegan_lesson.models.cyclegan.PRECISIONS``, repeated here so that
 #: ``--help`` does not import TensorFlow).
 PRECISION_CHOICES = ("float32", "mixed_bfloat16", "mixed_float16")
@@ -77,14 +79,31 @@ DATA_DIR_HELP = ("offline data folder with the layout of ../shared/data (default
                  "else download with tensorflow_datasets)")
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` ends each option's help with ``(default: ...)``, unless the option has no
+    default (``None``, an off flag) or its help already says what the default is."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text:
+            return text
+        return super()._get_help_string(action)
+
+
+def _subcommand_parser(**kwargs) -> argparse.ArgumentParser:
+    """A subcommand's parser: its ``--help`` shows the defaults too (:class:`HelpFormatter`)."""
+    return argparse.ArgumentParser(formatter_class=HelpFormatter, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line: one sub-parser per command, each built by its ``_add_*`` function."""
     parser = argparse.ArgumentParser(
-        prog=PROG,
+        prog=PROG, formatter_class=HelpFormatter,
         description="CycleGAN (Zhu et al. 2017) in Keras 3: train on a task, translate images "
                     "with an exported generator, benchmark training steps.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_subcommand_parser)
     t = _add_train(sub)
     _add_train_losses(t)
     _add_train_run(t)
@@ -205,6 +224,14 @@ def _add_train_run(t: argparse.ArgumentParser) -> None:
                    help="identity weight (relative to --lambda-cycle) for domains with different "
                         "channel counts: gray levels kept for an image already of the target "
                         "domain (default 0)")
+    t.add_argument("--g-ba", choices=("same", "pixel"), default="same",
+                   help="architecture of G_BA: 'same' as --generator (default) or 'pixel', a "
+                        "learnt per-pixel network (1x1 convolutions: it cannot read or write "
+                        "spatial patterns)")
+    t.add_argument("--identity-x", choices=("both", "ab", "ba"), default="both",
+                   help="which generators --lambda-identity-x trains (default both); gray2color: "
+                        "'ba' = the paper's identity where the shapes allow it (G_BA keeps a gray "
+                        "image written as RGB)")
     t.add_argument("--semantic-labels", choices=("both", "source"), default="both",
                    help="classifiers of the semantic loss: 'both' = each domain's own (uses "
                         "labelled domain-B images too), 'source' = domain A's only, on input and "
@@ -312,8 +339,9 @@ def _add_evaluate(sub) -> None:
                     "domain and Frechet/kernel distances on the target judge's features "
                     "(FD-SVHN, FD-MNIST; not comparable with FID).",
     )
-    e.add_argument("--task", required=True, choices=TASK_CHOICES,
-                   help="the task the generators were trained on (mnist2svhn or gray2color)")
+    e.add_argument("--task", required=True, choices=EVALUATE_TASKS,
+                   help="the task the generators were trained on (only these two have labels "
+                        "or true colours to score against)")
     where = e.add_mutually_exclusive_group(required=True)
     where.add_argument("--run", metavar="DIR", help="a training output folder (train --out)")
     where.add_argument("--models", metavar="DIR",
@@ -515,10 +543,12 @@ def _cmd_train(args) -> int:
         val_steps=args.val_steps, strategy=strategy, verbose=args.verbose,
         precision=args.precision,
         lambda_semantic=args.lambda_semantic, lambda_identity_x=args.lambda_identity_x,
+        identity_x_sides=args.identity_x,
         semantic_classifiers=(args.classifier_a, args.classifier_b),
         semantic_labels=args.semantic_labels,
         lambda_adv=args.lambda_adv, lambda_luma=args.lambda_luma, luma_every=args.luma_every,
         keep_luma=args.keep_luma, norm=args.norm, luma_g_ba=args.luma_g_ba,
+        g_ba=args.g_ba,
     )
     run = train(config)
     out = Path(run.out_dir)
@@ -588,9 +618,6 @@ def _cmd_evaluate(args) -> int:
     from ..evaluation.case_studies import mnist_svhn_report
     from ..models.cyclegan import load_generator
 
-    if args.task not in ("mnist2svhn", "gray2color"):
-        raise UsageError(f"evaluate supports --task mnist2svhn and gray2color (tasks with "
-                         f"labels or true colours to score against), got {args.task}")
     if args.shipped and args.shipped != args.task:
         raise UsageError(f"--shipped {args.shipped} holds generators of another task than "
                          f"--task {args.task}")

@@ -48,7 +48,8 @@ TASK_DEFAULTS: dict[str, dict] = {
 #: loss scaling under ``mixed_float16`` extends): a checkpoint only resumes a run with the same
 #: values.
 ARCHITECTURE_KEYS = ("task", "image_size", "generator", "n_blocks", "ngf", "ndf", "n_layers",
-                     "upsample", "pool_size", "precision", "keep_luma", "norm", "luma_g_ba")
+                     "upsample", "pool_size", "precision", "keep_luma", "norm", "luma_g_ba",
+                     "g_ba")
 
 
 @dataclasses.dataclass
@@ -165,6 +166,9 @@ class TrainConfig:
         lambda_identity_x: identity weight (relative to lambda_cycle) across channel counts,
             for domains whose channels differ
             (:class:`~cyclegan_lesson.models.semantic.SemanticCycleGAN`).
+        identity_x_sides: which generators that term trains: ``"both"``, ``"ab"`` or ``"ba"``
+            (gray2color: ``"ba"`` = the paper's identity where the shapes allow it, ``G_BA``
+            fed gray images written as RGB).
         semantic_classifiers: ``(path_a, path_b)`` ``.keras`` classifiers of the semantic loss
             (default: the shipped ``models/classifiers/<domain>_semantic.keras``).
         semantic_labels: ``"both"`` (each domain's own classifier: uses labels of domain B
@@ -189,6 +193,8 @@ class TrainConfig:
         luma_g_ba: gray2color only: ``G_BA`` is the fixed ITU-R 601 luma
             (:func:`cyclegan_lesson.models.cyclegan.luma_generator`, nothing learnt), the exact
             colour -> gray map; the backward cycle then regresses colours on their own luma.
+        g_ba: ``"same"`` (``G_BA`` has ``generator``'s architecture) or ``"pixel"`` (a learnt
+            per-pixel network, :func:`cyclegan_lesson.nn.networks.pixel_generator`).
     """
 
     task: str
@@ -224,6 +230,7 @@ class TrainConfig:
     export: bool = True
     lambda_semantic: float = 0.0
     lambda_identity_x: float = 0.0
+    identity_x_sides: str = "both"
     semantic_classifiers: Sequence[str | None] | None = None
     semantic_labels: str = "both"
     precision: str = "float32"
@@ -233,6 +240,7 @@ class TrainConfig:
     keep_luma: bool = False
     norm: str = "instance"
     luma_g_ba: bool = False
+    g_ba: str = "same"
 
 
 def train(config: TrainConfig | str | None = None, out_dir=None, data_dir=None,
@@ -312,13 +320,14 @@ def _resolve_options(c: TrainConfig) -> tuple[dict, object]:
                 augment_b=bool(c.augment_b),
                 lambda_semantic=float(c.lambda_semantic),
                 lambda_identity_x=float(c.lambda_identity_x),
+                identity_x_sides=_identity_x_sides(c.identity_x_sides),
                 precision=cyclegan.check_precision(c.precision),
                 semantic_classifiers=None if c.semantic_classifiers is None
                 else [None if p is None else str(p) for p in c.semantic_classifiers],
                 semantic_labels=str(c.semantic_labels),
                 lambda_adv=float(c.lambda_adv), lambda_luma=float(c.lambda_luma),
                 keep_luma=bool(c.keep_luma), norm=str(c.norm), luma_g_ba=bool(c.luma_g_ba),
-                data_dir=None if c.data_dir is None else str(c.data_dir))
+                g_ba=str(c.g_ba), data_dir=None if c.data_dir is None else str(c.data_dir))
     for key in ("epochs", "steps_per_epoch", "batch_size", "ngf", "ndf", "n_layers",
                 "image_size"):
         _positive(key, opts[key])
@@ -470,6 +479,7 @@ def _build_model(c: TrainConfig, opts: dict, weights, feed: _Feed, out: Path):
             n_blocks=int(opts["n_blocks"]), ngf=c.ngf, ndf=c.ndf, n_layers=c.n_layers,
             upsample=c.upsample, weights=weights, pool_size=c.pool_size, seed=feed.seed_model,
             keep_luma=bool(c.keep_luma), norm=c.norm, luma_g_ba=bool(c.luma_g_ba),
+            g_ba=str(c.g_ba),
         )
         if c.lambda_semantic or c.lambda_identity_x:
             from ..models import semantic
@@ -478,7 +488,8 @@ def _build_model(c: TrainConfig, opts: dict, weights, feed: _Feed, out: Path):
                 model, domains=(feed.dom_a.name, feed.dom_b.name),
                 lambda_semantic=float(c.lambda_semantic),
                 lambda_identity_x=float(c.lambda_identity_x),
-                classifier_paths=opts["semantic_classifiers"], labels=c.semantic_labels)
+                classifier_paths=opts["semantic_classifiers"], labels=c.semantic_labels,
+                identity_x_sides=opts["identity_x_sides"])
         model.compile(learning_rate=schedule, jit_compile=bool(c.jit))
         checkpoint = cb.TrainingCheckpoint(model, out, every_n_steps=c.checkpoint_every,
                                            state={"options": opts})
@@ -540,6 +551,13 @@ def _fit_in_segments(c: TrainConfig, opts: dict, model, feed: _Feed, all_callbac
         print(f"Nothing to train: {out} already holds {step} of {total_steps} steps.",
               file=sys.stderr)
     return history
+
+
+def _identity_x_sides(sides: str) -> str:
+    """``sides`` checked against :data:`cyclegan_lesson.models.semantic.IDENTITY_X_SIDES`."""
+    from ..models.semantic import check_identity_x_sides
+
+    return check_identity_x_sides(str(sides))
 
 
 def train_paired(
