@@ -22,7 +22,9 @@ import set_repository  # noqa: E402
 ADDRESS = re.compile(r"git\+https://github\.com/(?P<pip>[\w.-]+/[\w.-]+)"
                      r"|colab\.research\.google\.com/github/(?P<colab>[\w.-]+/[\w.-]+)/blob/"
                      r"(?P<branch>[\w.-]+)/"
-                     r"|raw\.githubusercontent\.com/(?P<raw>[\w.-]+/[\w.-]+)/")
+                     r"|raw\.githubusercontent\.com/(?P<raw>[\w.-]+/[\w.-]+)/"
+                     r"|github\.com/(?P<own>[\w.-]+/[\w.-]+)/(?:blob|tree)/(?P<own_branch>[\w.-]+)/"
+                     r"(?P<file>[\w./-]+)")
 
 
 def _text_files(root: Path) -> list[Path]:
@@ -48,8 +50,12 @@ def mismatches(root: Path) -> list[str]:
         except (UnicodeDecodeError, OSError):
             continue
         for match in ADDRESS.finditer(text):
-            named = match.group("pip") or match.group("colab") or match.group("raw")
-            if named.removesuffix(".git") != path or (match.group("branch") or branch) != branch:
+            if match.group("own") and not (root / match.group("file")).exists():
+                continue  # a link to another project's file
+            named = (match.group("pip") or match.group("colab") or match.group("raw")
+                     or match.group("own"))
+            named_branch = match.group("branch") or match.group("own_branch") or branch
+            if named.removesuffix(".git") != path or named_branch != branch:
                 wrong.append(f"{file.relative_to(root)}: {match.group(0)}")
     manifest = json.loads((root / "src" / "cyclegan_lesson" / "models_manifest.json").read_text())
     if (manifest["repository"], manifest["branch"]) != (url, branch):
@@ -83,7 +89,7 @@ def test_set_repository_moves_every_copy(tmp_path, monkeypatch):
     readme.write_text(readme.read_text() + "\nsee git+https://github.com/someone/else\n")
     assert mismatches(tmp_path) == ["README.md: git+https://github.com/someone/else"]
     readme.write_text(readme.read_text().replace("someone/else", "cyclegan-lesson/cyclegan-lesson"))
-    old_url, _ = set_repository.configured(tmp_path)
+    old_url, old_branch = set_repository.configured(tmp_path)
     assert set_repository.main(["https://github.com/alice/gan-course", "--branch", "v2"]) == 0
     assert set_repository.configured(tmp_path) == ("https://github.com/alice/gan-course", "v2")
     assert mismatches(tmp_path) == []
@@ -92,12 +98,14 @@ def test_set_repository_moves_every_copy(tmp_path, monkeypatch):
         (tmp_path / "notebooks").glob("*.ipynb")))
     for file in _text_files(tmp_path):
         assert old_url[len("https://github.com/"):] not in file.read_text(), file
-    # only the source of the bootstrap cells changed in the notebooks' JSON
+    # only the cells' sources that name the address changed in the notebooks' JSON
+    new_url = "https://github.com/alice/gan-course"
     for notebook in (ROOT / "notebooks").glob("*.ipynb"):
         before = nbformat.read(notebook, as_version=4)
         after = nbformat.read(tmp_path / "notebooks" / notebook.name, as_version=4)
-        new_source = before.cells[1].source.replace(old_url, "https://github.com/alice/gan-course")
-        before.cells[1].source = new_source
+        for cell in before.cells:
+            cell.source = (cell.source.replace(f"git+{old_url}", f"git+{new_url}")
+                           .replace(f"{old_url}/blob/{old_branch}/", f"{new_url}/blob/v2/"))
         assert before == after, notebook.name
 
 

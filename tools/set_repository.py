@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         new = text.replace(f"colab.research.google.com/github/{old_path}/blob/{old_branch}/",
                            f"colab.research.google.com/github/{new_path}/blob/{new_branch}/")
         new = new.replace(f"git+{old_url}", f"git+{new_url}")
+        for kind in ("blob", "tree"):  # links to the repository's own files
+            new = new.replace(f"{old_url}/{kind}/{old_branch}/", f"{new_url}/{kind}/{new_branch}/")
         if path.name == "_config.yml":
             new = re.sub(r"(\nrepository:\n\s+url:\s*)\S+", rf"\g<1>{new_url}", new)
             new = re.sub(r"(\nrepository:\n(?:\s+\S.*\n)*?\s+branch:\s*)\S+",
