@@ -1,14 +1,16 @@
 # Two entry points, each doing its own set-up on a fresh machine:
 #   make book   build the HTML book into _build/html
 #   make test   run the whole test suite (unit tests, notebook runs, book build)
-# Both need Node.js's npm too: the book's Try it page runs onnxruntime-web (package.json).
+# Both need Node.js's npm too: the book's Try it page runs onnxruntime-web (package.json);
+# `make test` also needs Chromium and a font with Korean glyphs (the browser tests).
+# .ci/system-packages installs the missing ones with apt-get (Debian/Ubuntu).
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: book test venv npm clean
+.PHONY: book test venv npm system clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,9 +23,7 @@ venv: $(STAMP)
 
 # onnxruntime-web for the Try it page, at the version of package-lock.json
 $(NPM_STAMP): package.json package-lock.json
-	@command -v npm >/dev/null 2>&1 || { echo "error: the book's Try it page needs Node.js's npm" \
-	  "(it comes with Node.js; Debian/Ubuntu: apt-get install npm); install it, then run make again" >&2; \
-	  exit 1; }
+	@bash .ci/system-packages npm
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -34,7 +34,14 @@ book: $(STAMP) $(NPM_STAMP)
 	$(VENV)/bin/jupyter-book build . -W --keep-going
 	@echo "The book is built: open file://$(CURDIR)/_build/html/index.html"
 
-test: $(STAMP) $(NPM_STAMP)
+# Chromium and a CJK font for the browser tests (installed when missing)
+system:
+	@bash .ci/system-packages chromium cjk-font
+
+# The reader environments of tests/test_reader_environments.py (Colab's versions, the declared
+# floor) download in the background while the other tests run; built once per machine.
+test: $(STAMP) $(NPM_STAMP) system
+	@$(PY) tests/reader_envs.py --background
 	MPLBACKEND=Agg $(PY) -m pytest -n 2 --dist loadfile --durations=25
 
 clean:

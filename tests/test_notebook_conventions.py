@@ -14,7 +14,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
-BOOTSTRAP = '''\
+#: _config.yml's repository (tools/set_repository.py moves it; test_repository_address.py)
+REPOSITORY = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+BOOTSTRAP = f'''\
 # Colab bootstrap: install the course package there; does nothing elsewhere.
 import sys
 
@@ -22,7 +24,7 @@ if "google.colab" in sys.modules:
     import subprocess
 
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cyclegan-lesson @ git+https://github.com/cyclegan-lesson/cyclegan-lesson"],
+                    "cyclegan-lesson @ git+{REPOSITORY}"],
                    check=True)'''
 
 

@@ -37,6 +37,8 @@ import urllib.request
 from functools import lru_cache
 from pathlib import Path
 
+from . import keras_compat
+
 __all__ = ["path", "folder", "load_keras_file", "shipped_model_and_record", "names", "base_url", "cache_dir", "download_verified", "sha256_of",
            "PretrainedUnavailableError", "MODELS_URL_ENV", "CACHE_ENV"]
 
@@ -239,7 +241,7 @@ def load_keras_file(file, what: str, hint: str = ""):
     file = os.fspath(file)
     if not os.path.exists(file):
         raise FileNotFoundError(f"{what} file not found: {file}" + (f"; {hint}" if hint else ""))
-    return keras.models.load_model(file, compile=False)
+    return keras_compat.load_model(file, compile=False)
 
 
 def shipped_model_and_record(name: str, model_file: str, record_file: str, what: str):

@@ -42,6 +42,8 @@ import keras
 import numpy as np
 from keras import layers
 
+from .. import keras_compat
+
 __all__ = [
     "CLASSIFIER_DOMAINS",
     "DOMAIN_CLASSES",
@@ -577,7 +579,7 @@ def load_classifier(path) -> keras.Model:
     if not os.path.exists(path):
         raise FileNotFoundError(f"classifier file not found: {path}")
     with precision_scope("float32"):
-        return keras.models.load_model(path, compile=False)
+        return keras_compat.load_model(path, compile=False)
 
 
 def shipped_classifier_path(domain: str, role: str = "judge") -> str:

@@ -30,6 +30,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from .. import keras_compat
 from ..nn import losses
 from ..nn.numerics import (PRECISIONS, NonFiniteError, check_precision,  # noqa: F401
                            first_non_finite_weight, precision_scope)
@@ -847,7 +848,7 @@ def load_generator(path) -> tuple[keras.Model, dict]:
     if not path.is_file():
         raise FileNotFoundError(f"no such model file: {path}")
     try:
-        model = keras.models.load_model(path, compile=False)
+        model = keras_compat.load_model(path, compile=False)
     except Exception as exc:  # noqa: BLE001 - report any unreadable file the same way
         raise ValueError(f"cannot load a Keras model from {path}: {exc}") from exc
     in_shape, out_shape = _image_shape(model, "input"), _image_shape(model, "output")

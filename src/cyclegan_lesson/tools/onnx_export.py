@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import keras_compat
+
 __all__ = [
     "check_images",
     "compare",
@@ -67,7 +69,7 @@ def _load(model):
     if path.suffix != ".keras":
         raise ValueError(f"expected a Keras 3 .keras file, got {path.name}; save the model with "
                          f"model.save('name.keras') first")
-    return keras.models.load_model(path, compile=False)
+    return keras_compat.load_model(path, compile=False)
 
 
 def _input_shape(model) -> tuple[int, int, int]:
