@@ -490,7 +490,7 @@ def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int
     ``<out>/checkpoint`` every ``checkpoint_every`` steps and continuing from it when it
     exists; at the end write ``<out>/generator.keras`` and ``generator.json`` (recipe, wall
     time, device, the loss history per ``chunk``). Returns the record."""
-    from . import resumable
+    from . import atomic, resumable
     from .runinfo import device_summary
 
     cfg = dict(DEFAULT_RECIPE, **{k: v for k, v in recipe.items() if v is not None})
@@ -522,8 +522,9 @@ def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int
               "output": "float32 (32, 32, 3) in [-1, 1]",
               "history": {k: v for k, v in history.items() if k != "wall_s"}}
     out.mkdir(parents=True, exist_ok=True)
-    model.generator.save(out / "generator.keras")
-    (out / "generator.json").write_text(json.dumps(record, default=float) + "\n")
+    with atomic.replacing(out / "generator.keras") as tmp:
+        model.generator.save(tmp)
+    atomic.write_text(out / "generator.json", json.dumps(record, default=float) + "\n")
     return record
 
 
