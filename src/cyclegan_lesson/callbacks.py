@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -316,12 +317,33 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     # -- restoring -----------------------------------------------------------------------------
     def restore(self, path: str | None = None) -> int | None:
-        """Restore ``path`` (default: the newest checkpoint); return its step, or ``None`` when
-        there is nothing to restore. ``ValueError`` when the checkpoint does not fit the model
-        (e.g. it was written by a different architecture)."""
-        path = path or self.manager.latest_checkpoint
-        if not path:
-            return None
+        """Restore ``path`` (default: the newest intact checkpoint); return its step, or
+        ``None`` when there is nothing to restore. ``ValueError`` when the checkpoint does not
+        fit the model (e.g. it was written by a different architecture).
+
+        A damaged checkpoint (a truncated or unreadable file) is named on stderr and the next
+        older one kept by the manager is restored instead; ``ValueError`` (one line) when every
+        kept checkpoint is damaged."""
+        if path:
+            return self._restore(path)
+        problems = []
+        for candidate in reversed(self.manager.checkpoints):  # newest first
+            try:
+                return self._restore(candidate)
+            except _DamagedCheckpoint as exc:
+                problems.append(f"{os.path.basename(candidate)}: {exc}")
+                print(f"checkpoint {candidate} is damaged or unreadable ({exc}); trying an "
+                      "older one", file=sys.stderr)
+        if problems:
+            raise ValueError(
+                f"no intact checkpoint in {self.directory / CHECKPOINT_SUBDIR} "
+                f"({'; '.join(problems)}); delete that folder (or use another --out) to start "
+                "the run over")
+        return None
+
+    def _restore(self, path: str) -> int:
+        import tensorflow as tf
+
         try:
             status = self.checkpoint.restore(path)
             status.expect_partial()  # no deletion-time warnings; the assertion below checks
@@ -332,8 +354,15 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                 f"the checkpoint {path} does not match this model (was it written with other "
                 f"options, e.g. a different --ngf or --generator?): {first}"
             ) from exc
+        except (OSError, EOFError, IndexError, KeyError, tf.errors.OpError) as exc:
+            text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            raise _DamagedCheckpoint(" ".join(text.split())[:200]) from exc
         self._last_saved_step = self.step
         return self.step
+
+
+class _DamagedCheckpoint(Exception):
+    """A checkpoint's files cannot be read (truncated, overwritten); an older one may be."""
 
 
 def history_logger(directory, filename: str = "history.csv") -> keras.callbacks.CSVLogger:
