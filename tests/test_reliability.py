@@ -1,0 +1,216 @@
+"""The reliability probe's failing cases (``shared/reviews/reliability_probe.md``), each as a
+test: images read at their true values, ``translate`` never writing over its inputs or through
+symbolic links, atomic writes, clear one-line errors. Row numbers refer to the probe's tables."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import cyclegan_lesson  # noqa: F401
+from cyclegan_lesson import atomic, cli, image_io
+
+
+def _level(arr: np.ndarray) -> np.ndarray:
+    """[-1, 1] -> 0..255 (float)."""
+    return (arr + 1.0) * 127.5
+
+
+# ------------------------------------------------------------------------- image reading (3)
+
+
+@pytest.mark.parametrize("value", [0, 1000, 30000, 65535])
+def test_16bit_gray_png_is_read_at_its_true_level(tmp_path, value):
+    """Row 6: a uniform 16-bit image of level v is v / 65535 (was: divided by its own max)."""
+    path = tmp_path / "u16.png"
+    Image.fromarray(np.full((8, 8), value, np.uint16)).save(path)
+    arr, size = image_io.read_image(path, None, 1)
+    assert size == (8, 8) and arr.shape == (8, 8, 1)
+    np.testing.assert_allclose(_level(arr), value / 257.0, atol=1e-3)
+    arr3, _ = cli._read_image(path, (4, 4), 3)  # the CLI's reader is the same function
+    np.testing.assert_allclose(_level(arr3), value / 257.0, atol=1e-3)
+
+
+def test_16bit_gradient_keeps_its_levels_after_a_resize(tmp_path):
+    path = tmp_path / "ramp.png"
+    ramp = np.tile(np.linspace(0, 20000, 16), (16, 1)).astype(np.uint16)
+    Image.fromarray(ramp).save(path)
+    arr, _ = image_io.read_image(path, (8, 8), 1)
+    assert _level(arr).max() < 20000 / 257 + 1  # not stretched to white
+
+
+def test_float_tiff_is_read_as_levels_in_0_1_and_out_of_range_refused(tmp_path):
+    """Row 9: a float32 TIFF with values 0..1 was read as black."""
+    path = tmp_path / "f.tif"
+    Image.fromarray(np.full((6, 6), 0.5, np.float32)).save(path)
+    arr, _ = image_io.read_image(path, None, 3)
+    assert arr.shape == (6, 6, 3)
+    np.testing.assert_allclose(_level(arr), 127.5, atol=1e-3)
+    bad = tmp_path / "big.tif"
+    Image.fromarray(np.full((6, 6), 300.0, np.float32)).save(bad)
+    with pytest.raises(image_io.ImageReadError, match=r"big.tif.*float values in \[300, 300\]"):
+        image_io.read_image(bad, None, 1)
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    """Row 33: a JPEG stored 80x40 with Orientation=6 is displayed 40x80."""
+    path = tmp_path / "rot.jpg"
+    pixels = np.zeros((40, 80, 3), np.uint8)
+    pixels[:, :40] = 255  # left half white as stored
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    Image.fromarray(pixels).save(path, exif=exif, quality=95)
+    assert image_io.image_size(path) == (40, 80)
+    arr, size = image_io.read_image(path, None, 1)
+    assert size == (40, 80) and arr.shape == (80, 40, 1)
+    assert _level(arr[:20]).mean() > 200 and _level(arr[-20:]).mean() < 50  # white on top
+
+
+def test_decompression_bomb_is_refused_in_one_line(tmp_path, capsys):
+    """Row 18: a PNG declaring 20000 x 10000 pixels gave a DecompressionBombError traceback."""
+    path = tmp_path / "bomb.png"
+    Image.new("L", (20000, 10000)).save(path, optimize=True)
+    with pytest.raises(image_io.ImageReadError, match="bomb.png .*decompression bomb"):
+        image_io.read_image(path)
+    code = cli.main(["translate", "--model", str(tmp_path / "none.keras"), str(path), "--out",
+                     str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_not_an_image_and_truncated_images_are_named(tmp_path):
+    text = tmp_path / "text.png"
+    text.write_text("hello")
+    with pytest.raises(image_io.ImageReadError, match="not an image file: .*text.png"):
+        image_io.read_image(text)
+    trunc = tmp_path / "trunc.jpg"
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(trunc)
+    trunc.write_bytes(trunc.read_bytes()[:300])
+    with pytest.raises(image_io.ImageReadError, match="cannot read image .*trunc.jpg"):
+        image_io.read_image(trunc)
+
+
+# ------------------------------------------------------------ translate and its inputs (2)
+
+
+@pytest.fixture(scope="module")
+def generator(tmp_path_factory):
+    import keras
+
+    from cyclegan_lesson import networks
+
+    keras.utils.set_random_seed(0)
+    g = networks.resnet_generator(n_blocks=1, ngf=4, image_size=32, in_channels=3,
+                                  out_channels=3, upsample="resize", name="G_AB")
+    path = tmp_path_factory.mktemp("model") / "G_AB.keras"
+    g.save(path)
+    return path
+
+
+def _md5(path) -> str:
+    return hashlib.md5(open(path, "rb").read()).hexdigest()
+
+
+def _images(folder, names=("rgb.png", "gray.png")):
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for name in names:
+        Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(folder / name)
+    return {name: _md5(folder / name) for name in names}
+
+
+def _expect_refused(capsys, argv, message):
+    code = cli.main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err, err
+
+
+def test_translate_refuses_an_out_equal_to_the_input_folder(generator, tmp_path, capsys):
+    """Row 30: --out = the input folder overwrote the originals."""
+    before = _images(tmp_path / "inplace")
+    _expect_refused(capsys, ["translate", "--model", generator, tmp_path / "inplace", "--out",
+                             tmp_path / "inplace"], "inside the input folder")
+    assert {n: _md5(tmp_path / "inplace" / n) for n in before} == before
+
+
+def test_translate_refuses_out_inside_the_input_folder(generator, tmp_path, capsys):
+    """Row 31: an --out inside the input folder was read back as input by the next run."""
+    _images(tmp_path / "nest")
+    _expect_refused(capsys, ["translate", "--model", generator, tmp_path / "nest", "--out",
+                             tmp_path / "nest" / "out"], "inside the input folder")
+    assert not (tmp_path / "nest" / "out").exists()
+
+
+def test_translate_refuses_out_dot_beside_its_input_files(generator, tmp_path, capsys,
+                                                          monkeypatch):
+    """``T --model M photo.png --out .`` replaced photo.png by its translation."""
+    before = _images(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    _expect_refused(capsys, ["translate", "--model", generator, "rgb.png", "--out", "."],
+                    "is the folder of the input")
+    assert _md5(tmp_path / "rgb.png") == before["rgb.png"]
+
+
+def test_translate_replaces_a_symlink_in_out_instead_of_writing_through_it(generator, tmp_path):
+    """Row 32: --out holding rgb.png -> ../victim.txt overwrote victim.txt."""
+    _images(tmp_path / "in")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    out = tmp_path / "symout"
+    out.mkdir()
+    (out / "rgb.png").symlink_to(victim)
+    written = cli.translate_files(generator, [tmp_path / "in" / "rgb.png"], out)
+    assert victim.read_text() == "keep me"
+    assert not os.path.islink(written[0]) and Image.open(written[0]).size == (32, 32)
+    assert [p.name for p in out.iterdir()] == ["rgb.png"]  # no temporary file left
+
+
+def test_full_size_decodes_one_image_at_a_time_at_its_target_size(generator, tmp_path,
+                                                                  monkeypatch):
+    """Row 17: every image was decoded at full resolution before the first translation."""
+    folder = tmp_path / "big"
+    folder.mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((400, 600, 3), 40 * i, np.uint8)).save(folder / f"{i}.jpg")
+    calls, alive = [], []
+    real = image_io.read_image
+
+    def spy(path, size=None, channels=3):
+        result = real(path, size, channels)
+        calls.append((os.path.basename(path), size))
+        alive.append(result[0].nbytes)
+        return result
+
+    monkeypatch.setattr(image_io, "read_image", spy)
+    written = cli.translate_files(generator, [folder], tmp_path / "o", full_size=True,
+                                  short_side=32)
+    assert [c[0] for c in calls] == ["0.jpg", "1.jpg", "2.jpg"]
+    assert all(size == (32, 48) for _, size in calls)  # decoded at the target size
+    assert max(alive) == 32 * 48 * 3 * 4
+    assert [Image.open(p).size for p in written] == [(48, 32)] * 3
+
+
+def test_full_size_refuses_a_tiny_image_in_one_line(generator, tmp_path, capsys):
+    """Row 13: a 1x1 image with --full-size gave a MirrorPad traceback."""
+    Image.fromarray(np.zeros((1, 1, 3), np.uint8)).save(tmp_path / "one.png")
+    _expect_refused(capsys, ["translate", "--model", generator, tmp_path / "one.png", "--out",
+                             tmp_path / "o", "--full-size"], "one.png (1x1) cannot be translated")
+
+
+# ----------------------------------------------------------------------- atomic writes (6)
+
+
+def test_atomic_write_keeps_the_old_file_when_the_writer_fails(tmp_path):
+    path = tmp_path / "f.txt"
+    atomic.write_text(path, "old")
+    with pytest.raises(RuntimeError):
+        with atomic.replacing(path) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed")
+    assert path.read_text() == "old" and sorted(os.listdir(tmp_path)) == ["f.txt"]
+    atomic.write_text(path, "new")
+    assert path.read_text() == "new"
