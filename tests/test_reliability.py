@@ -214,3 +214,72 @@ def test_atomic_write_keeps_the_old_file_when_the_writer_fails(tmp_path):
     assert path.read_text() == "old" and sorted(os.listdir(tmp_path)) == ["f.txt"]
     atomic.write_text(path, "new")
     assert path.read_text() == "new"
+
+
+# ------------------------------------------------------------------- resume options (4)
+
+
+def test_check_resume_options_refuses_or_records_each_change():
+    from cyclegan_lesson.training import RESUME_KEYS, check_resume_options
+
+    stored = {"step": 10, "options": {"batch_size": 4, "steps_per_epoch": 5, "adversarial":
+                                      "lsgan", "lambda_cycle": 10.0, "epochs": 2}}
+    same = dict(stored["options"], epochs=3)  # more epochs: the schedule is extended
+    check_resume_options(stored, same)
+    assert "changed_options" not in same
+    check_resume_options(None, {"batch_size": 16})  # fresh run
+    check_resume_options(stored, dict(stored["options"], steps_per_epoch=None))  # default
+    for key, value in (("batch_size", 16), ("steps_per_epoch", 7), ("adversarial", "bce"),
+                       ("lambda_cycle", 5.0)):
+        assert key in RESUME_KEYS
+        with pytest.raises(ValueError, match=f"{key.replace('_', '-')} .* \\(run\\) vs "):
+            check_resume_options(stored, dict(stored["options"], **{key: value}))
+    now = dict(stored["options"], batch_size=16)
+    check_resume_options(stored, now, allow_changed=True)
+    assert now["changed_options"] == [{"step": 10, "option": "batch_size", "from": 4, "to": 16}]
+    later = {"step": 20, "options": now}
+    again = dict(now, adversarial="bce")
+    check_resume_options(later, again, allow_changed=True)
+    assert [c["option"] for c in again["changed_options"]] == ["batch_size", "adversarial"]
+
+
+@pytest.mark.slow
+def test_train_resume_with_changed_options_is_refused_in_one_line(tmp_path, data_dir, capsys):
+    """Rows 56-59: a resume with another batch size, steps per epoch or loss ran silently; a
+    damaged train_state.json gave a JSON message without the file name."""
+    import json
+    import shutil
+
+    out = tmp_path / "run"
+    base = ["train", "--task", "mnist2svhn", "--out", str(out), "--data-dir", str(data_dir),
+            "--n-blocks", "1", "--ngf", "4", "--ndf", "4", "--n-layers", "2",
+            "--batch-size", "2", "--steps-per-epoch", "2", "--epochs", "1",
+            "--sample-images", "0", "--verbose", "0"]
+    assert cli.main(base) == 0
+    capsys.readouterr()
+    state = (out / "train_state.json").read_text()
+    more = [a if a != "1" or base[i - 1] != "--epochs" else "2" for i, a in enumerate(base)]
+    for option, value in (("--batch-size", "3"), ("--steps-per-epoch", "3"),
+                          ("--adversarial", "bce"), ("--lambda-cycle", "5")):
+        argv = list(more)
+        if option in argv:
+            argv[argv.index(option) + 1] = value
+        else:
+            argv += [option, value]
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert option[2:] in err and "(run) vs" in err and len(err.strip().splitlines()) == 1
+        assert (out / "train_state.json").read_text() == state  # the record is untouched
+    (out / "train_state.json").write_text("{")
+    assert cli.main(more) == 2
+    err = capsys.readouterr().err
+    assert "train_state.json is damaged" in err and len(err.strip().splitlines()) == 1
+    (out / "train_state.json").write_text(state)
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    argv = [a if a != str(out) else str(copy) for a in more]
+    argv[argv.index("--batch-size") + 1] = "3"
+    assert cli.main(argv + ["--allow-changed-options"]) == 0
+    record = json.loads((copy / "train_state.json").read_text())
+    assert record["step"] == 4 and record["options"]["changed_options"] == [
+        {"step": 2, "option": "batch_size", "from": 2, "to": 3}]

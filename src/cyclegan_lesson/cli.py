@@ -195,6 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--classifier-b", metavar="FILE.keras", default=None,
                    help="domain-B classifier of the semantic loss (default: "
                         "models/classifiers/<domain>_semantic.keras)")
+    t.add_argument("--allow-changed-options", action="store_true",
+                   help="resume even if the batch size, steps per epoch, seed, learning rate "
+                        "or a loss option differs from the run in --out (the change is "
+                        "recorded in train_state.json; by default such a resume is refused)")
 
     # -- translate -----------------------------------------------------------------------------
     r = sub.add_parser(
@@ -503,6 +507,7 @@ def _cmd_train(args) -> int:
         semantic_labels=args.semantic_labels,
         lambda_adv=args.lambda_adv, lambda_luma=args.lambda_luma, luma_every=args.luma_every,
         keep_luma=args.keep_luma, norm=args.norm, luma_g_ba=args.luma_g_ba,
+        allow_changed_options=args.allow_changed_options,
     )
     out = Path(run.out_dir)
     print(f"trained {run.steps} steps"

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["TASK_DEFAULTS", "TrainingRun", "train", "train_paired", "benchmark",
-           "check_output_dir"]
+           "check_output_dir", "check_resume_options", "read_train_state"]
 
 #: Per-task defaults (the paper's choices where it has one): image size, residual blocks,
 #: identity weight (the paper uses identity 0.5 for painting <-> photo; it is impossible when
@@ -49,6 +49,15 @@ TASK_DEFAULTS: dict[str, dict] = {
 #: values.
 ARCHITECTURE_KEYS = ("task", "image_size", "generator", "n_blocks", "ngf", "ndf", "n_layers",
                      "upsample", "pool_size", "precision", "keep_luma", "norm", "luma_g_ba")
+
+#: Options that fix the data position (the stream is skipped by ``step`` batches of
+#: ``batch_size``; epochs of ``steps_per_epoch``) or the objective: a resume with other values
+#: would silently mix two recipes, so it is refused unless ``allow_changed_options``
+#: (:func:`check_resume_options`). ``epochs`` and ``n_epochs_decay`` may change: they extend
+#: the schedule (a second cycle of the linear decay).
+RESUME_KEYS = ("batch_size", "steps_per_epoch", "seed", "jitter", "augment_b", "lr",
+               "lambda_cycle", "lambda_cycle_b", "lambda_identity", "adversarial", "lambda_adv",
+               "lambda_luma", "lambda_semantic", "lambda_identity_x", "semantic_labels")
 
 
 @dataclasses.dataclass
@@ -94,6 +103,50 @@ def check_output_dir(path) -> Path:
         raise PermissionError(f"cannot write to output folder {path}: "
                               f"{exc.strerror or exc}") from exc
     return path
+
+
+def read_train_state(path) -> dict:
+    """``train_state.json`` of a run as a dict; ``ValueError`` naming the file when it is not
+    valid JSON (e.g. cut short)."""
+    path = Path(path)
+    try:
+        state = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} is damaged ({exc}); delete it to resume from the checkpoint "
+                         "alone (the architecture is still checked), or use another output "
+                         "folder") from None
+    if not isinstance(state, dict):
+        raise ValueError(f"{path} is damaged (not a JSON object); delete it to resume from the "
+                         "checkpoint alone, or use another output folder")
+    return state
+
+
+def check_resume_options(previous: dict | None, opts: dict, allow_changed: bool = False) -> None:
+    """Compare the options of a resumed run (``opts``) with those stored in its
+    ``train_state.json`` (``previous``; ``None``: a fresh run, nothing to check) for every
+    :data:`RESUME_KEYS` option. A difference raises ``ValueError`` (one line naming the
+    options), unless ``allow_changed``: then each change is appended to
+    ``opts["changed_options"]`` (``{"step", "option", "from", "to"}``, with the earlier
+    changes of the run), which the checkpoint and ``generators.json`` record.
+
+    A current value of ``None`` (``steps_per_epoch`` left to its default, computed from the
+    data) is not compared."""
+    if not previous:
+        return
+    old = previous.get("options", {})
+    changed = [k for k in RESUME_KEYS
+               if k in old and opts.get(k) is not None and old[k] != opts.get(k)]
+    history = list(old.get("changed_options", []))
+    if changed and not allow_changed:
+        diff = "; ".join(f"{k.replace('_', '-')} {old[k]!r} (run) vs {opts[k]!r} (now)"
+                         for k in changed)
+        raise ValueError(f"resuming with other options than the run in progress: {diff}. Use "
+                         "the run's options, another output folder, or --allow-changed-options "
+                         "to continue with the change (it is recorded)")
+    history += [{"step": previous.get("step"), "option": k, "from": old[k], "to": opts[k]}
+                for k in changed]
+    if history:
+        opts["changed_options"] = history
 
 
 def _seeds(seed: int, n: int) -> list[int]:
@@ -163,6 +216,7 @@ def train(
     keep_luma: bool = False,
     norm: str = "instance",
     luma_g_ba: bool = False,
+    allow_changed_options: bool = False,
 ) -> TrainingRun:
     """Train CycleGAN on ``task`` and write everything into ``out_dir`` (resuming if it holds a
     checkpoint of the same configuration).
@@ -231,6 +285,9 @@ def train(
         luma_every: gray2color: every this many steps, write the luma correlation of 256
             colourized test images to ``luma.csv``
             (:class:`~cyclegan_lesson.callbacks.LumaMonitor`; 0: off).
+        allow_changed_options: resume even when an option of :data:`RESUME_KEYS` (batch size,
+            steps per epoch, loss weights, ...) differs from the stored run, recording the
+            change; by default such a resume is refused (:func:`check_resume_options`).
 
     For tasks of :data:`cyclegan_lesson.data.TASK_HALVES` (gray2color) domain A reads the
     even-numbered and domain B the odd-numbered training images, so no image is in both.
@@ -319,13 +376,14 @@ def train(
     state_path = out / cb.STATE_FILE
     previous = None
     if cb.latest_checkpoint(out) and state_path.is_file():
-        previous = json.loads(state_path.read_text())
+        previous = read_train_state(state_path)
         old = previous.get("options", {})
         diff = [f"{k} {old.get(k)!r} (checkpoint) vs {opts.get(k)!r} (now)"
                 for k in ARCHITECTURE_KEYS if k in old and old.get(k) != opts.get(k)]
         if diff:
             raise ValueError(f"{out} holds a checkpoint of a different configuration: "
                              f"{'; '.join(diff)}. Use another output folder or the same options.")
+    check_resume_options(previous, opts, allow_changed_options)
 
     # ---- data -------------------------------------------------------------------------------
     seed_a, seed_b, seed_stream, seed_model = _seeds(seed, 4)
