@@ -141,3 +141,74 @@ def test_a_damaged_newest_checkpoint_falls_back_to_the_older_one(
     proc = _run(module, out, data_dir, None)
     assert "step-000000006 is damaged" in proc.stdout and "resuming from step 4" in proc.stdout
     _assert_same_run(straight_runs[module], out, TRAINERS[module][0])
+
+
+# ---------------------------------------------------------------------------------------------
+# CycleGAN (python -m cyclegan_lesson train): 3 epochs x 3 steps, a checkpoint every 2 steps and
+# at each epoch end (steps 2, 3, 4, 6, 8, 9), luma.csv every 2 steps, a sample grid per epoch
+# ---------------------------------------------------------------------------------------------
+
+CYCLEGAN = ["--task", "gray2color", "--epochs", "3", "--steps-per-epoch", "3", "--batch-size",
+            "2", "--checkpoint-every", "2", "--luma-every", "2", "--sample-images", "2",
+            "--n-blocks", "1", "--ngf", "4", "--ndf", "4", "--n-layers", "2", "--verbose", "0"]
+
+
+def _train(out: Path, data_dir: Path, fault: str | None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "CYCLEGAN_LESSON_FAULT"}
+    env.update(PYTHONPATH=str(ROOT / "src"), TF_NUM_INTRAOP_THREADS="1",
+               TF_NUM_INTEROP_THREADS="1", TF_CPP_MIN_LOG_LEVEL="3")
+    if fault:
+        env["CYCLEGAN_LESSON_FAULT"] = fault
+    proc = subprocess.run([sys.executable, "-m", "cyclegan_lesson", "train", "--out", str(out),
+                           "--data-dir", str(data_dir), *CYCLEGAN],
+                          capture_output=True, text=True, env=env, timeout=600)
+    expected = -signal.SIGKILL if fault else 0
+    assert proc.returncode == expected, (fault, proc.returncode, proc.stderr[-3000:])
+    return proc
+
+
+def _rows(path: Path) -> list[list[str]]:
+    return [line.split(",") for line in path.read_text().strip().splitlines()]
+
+
+def _same_rows(a: Path, b: Path) -> None:
+    ra, rb = _rows(a), _rows(b)
+    assert [r[0] for r in ra] == [r[0] for r in rb], (a.name, ra, rb)  # each once, in order
+    for x, y in zip(ra[1:], rb[1:], strict=True):
+        np.testing.assert_allclose(np.array(y, float), np.array(x, float), rtol=1e-5,
+                                   atol=1e-7, err_msg=a.name)
+
+
+def test_cyclegan_killed_at_every_kind_of_point_resumes_to_the_straight_run(tmp_path, data_dir):
+    straight, out = tmp_path / "straight", tmp_path / "killed"
+    _train(straight, data_dir, None)
+    # after ckpt-3 (epoch end) is written, before train_state.json
+    _train(out, data_dir, "checkpoint.saved@2")
+    # resumed at 3; after epoch 1's history row, grid and luma row 6, before ckpt-6
+    _train(out, data_dir, "checkpoint.before_save@2")
+    # resumed at 4 (mid-epoch); ckpt-6 written, killed halfway through train_state.json
+    _train(out, data_dir, "atomic.half_written:train_state.json@1")
+    # resumed at 6; killed while the last grid is written (before ckpt-9)
+    _train(out, data_dir, "atomic.before_replace:epoch_003.png@1")
+    # resumed at 8 (mid-epoch); killed during the export of G_AB.keras
+    _train(out, data_dir, "atomic.before_replace:G_AB.keras@1")
+    assert not (out / "G_AB.keras").exists()
+    proc = _train(out, data_dir, None)
+    assert "trained 9 steps" in proc.stdout
+    for name in ("G_AB.keras", "G_BA.keras"):
+        _same(_keras_arrays(straight / name), _keras_arrays(out / name), name)
+    _same_rows(straight / "history.csv", out / "history.csv")  # no row lost or repeated
+    _same_rows(straight / "luma.csv", out / "luma.csv")
+    assert [r[0] for r in _rows(out / "luma.csv")] == ["step", "0", "2", "4", "6", "8"]
+    for epoch in (1, 2, 3):
+        grid = f"samples/epoch_{epoch:03d}.png"
+        np.testing.assert_array_equal(np.asarray(_png(out / grid)), np.asarray(_png(straight / grid)))
+    assert not [p for p in out.rglob(".tmp-*")], "temporary files left"
+
+
+def _png(path: Path):
+    from PIL import Image
+
+    with Image.open(path) as img:
+        img.load()
+        return img.copy()

@@ -12,7 +12,9 @@ new one, complete, never a mix or a truncated file.
 * :func:`fault_point`: a test hook. When the environment variable ``CYCLEGAN_LESSON_FAULT``
   is ``NAME`` (or ``NAME@K``), the process kills itself with ``SIGKILL`` the first (K-th)
   time it reaches ``fault_point("NAME")``: the kill tests stop a run at a chosen point of a
-  save instead of relying on timing.
+  save instead of relying on timing. :func:`replacing` has the points
+  ``atomic.before_replace`` and ``atomic.before_replace:<file name>`` (the new file complete,
+  not yet in place), :func:`write_bytes` also ``atomic.half_written[:<file name>]``.
 """
 
 from __future__ import annotations
@@ -88,12 +90,31 @@ def replacing(path) -> Iterator[Path]:
             raise FileNotFoundError(f"nothing was written to {tmp} (for {path})")
         fsync_path(tmp)
         fault_point("atomic.before_replace")
+        fault_point(f"atomic.before_replace:{path.name}")
         os.replace(tmp, path)
     except BaseException:
         if tmp.exists():
             tmp.unlink()
         raise
     fsync_path(path.parent if str(path.parent) else ".")
+    _remove_stale(path)
+
+
+def _remove_stale(path: Path) -> None:
+    """Remove temporary files for ``path`` left by processes that died mid-write."""
+    for stale in path.parent.glob(f".tmp-*-{path.name}"):
+        pid = stale.name.split("-")[1]
+        try:
+            os.kill(int(pid), 0)
+            continue  # its writer is still running
+        except ProcessLookupError:
+            pass
+        except (ValueError, PermissionError, OSError):
+            continue
+        try:
+            stale.unlink()
+        except OSError:
+            pass
 
 
 def write_bytes(path, data: bytes) -> Path:
@@ -104,6 +125,7 @@ def write_bytes(path, data: bytes) -> Path:
             f.write(data[:half])
             f.flush()
             fault_point("atomic.half_written")
+            fault_point(f"atomic.half_written:{Path(path).name}")
             f.write(data[half:])
     return Path(path)
 

@@ -35,7 +35,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from . import plotting
+from . import atomic, plotting
 
 __all__ = ["SampleMonitor", "LumaMonitor", "TrainingCheckpoint", "NonFiniteGuard", "NonFiniteError",
            "first_non_finite_weight", "history_logger", "latest_checkpoint"]
@@ -94,7 +94,8 @@ class SampleMonitor(keras.callbacks.Callback):
         path = self.directory / f"epoch_{epoch:03d}.png"
         rows = self.rows()
         labels = ["x", "G_XY(x)", "x''", "y", "G_YX(y)", "y''"]
-        plotting.save_image_grid(rows, path, col_labels=labels[:max(len(r) for r in rows)])
+        with atomic.replacing(path) as tmp:  # complete or absent, never a cut-off PNG
+            plotting.save_image_grid(rows, tmp, col_labels=labels[:max(len(r) for r in rows)])
         self.paths.append(str(path))
         return str(path)
 
@@ -265,6 +266,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         )
         self.saved_steps: list[int] = []
         self._last_saved_step = -1
+        self._epoch_trackers: list | None = None
 
     # -- saving --------------------------------------------------------------------------------
     @property
@@ -283,7 +285,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         if bad is not None:
             raise NonFiniteError(f"step {step}: weight {bad} is not finite; checkpoint not "
                                  f"written, {_last_good(self.directory)}")
-        path = self.manager.save(checkpoint_number=step)
+        atomic.fault_point("checkpoint.before_save")
+        path = self._write(step)
+        atomic.fault_point("checkpoint.saved")
         self._last_saved_step = step
         self.saved_steps.append(step)
         info = {
@@ -293,13 +297,30 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             "checkpoint": os.path.relpath(path, self.directory),
             "saved": time.strftime("%Y-%m-%d %H:%M:%S"),
         }
-        tmp = self.directory / (STATE_FILE + ".tmp")
-        tmp.write_text(json.dumps(info, indent=2, default=str) + "\n")
-        os.replace(tmp, self.directory / STATE_FILE)
+        atomic.write_text(self.directory / STATE_FILE,
+                          json.dumps(info, indent=2, default=str) + "\n")
         return path
+
+    def _write(self, step: int) -> str:
+        import tensorflow as tf
+
+        try:
+            return self.manager.save(checkpoint_number=step)
+        except (OSError, tf.errors.OpError) as exc:
+            text = " ".join((getattr(exc, "message", None) or str(exc)).split())[:200]
+            kind = (PermissionError if isinstance(exc, (PermissionError,
+                                                        tf.errors.PermissionDeniedError))
+                    else OSError)
+            raise kind(f"step {step}: cannot write a checkpoint to "
+                       f"{self.directory / CHECKPOINT_SUBDIR} ({text}); "
+                       f"{_last_good(self.directory)}") from None
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch.assign(epoch)
+        if self._epoch_trackers:  # resumed mid-epoch: the epoch's means continue, not restart
+            for variable, value in self._epoch_trackers:
+                variable.assign(value)
+        self._epoch_trackers = None
 
     def on_train_batch_end(self, batch, logs=None):
         if not self.every_n_steps:
@@ -358,7 +379,43 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
             raise _DamagedCheckpoint(" ".join(text.split())[:200]) from exc
         self._last_saved_step = self.step
+        steps_per_epoch = (self.state.get("options") or {}).get("steps_per_epoch")
+        self._epoch_trackers = None
+        if steps_per_epoch and self.step % int(steps_per_epoch):
+            # Keras resets the loss trackers when the resumed epoch begins; their restored sums
+            # (the epoch's steps before the save) are put back then (on_epoch_begin).
+            self._epoch_trackers = [(v, np.asarray(v).copy()) for m in self.cyclegan.metrics
+                                    for v in m.variables]
+        trim_logs(self.directory, self.epochs_done, self.step)
         return self.step
+
+
+def trim_logs(directory, epochs_done: int, step: int) -> None:
+    """Drop the rows a resumed run will write again: ``history.csv`` rows of epochs from
+    ``epochs_done`` on and ``luma.csv`` rows after ``step`` (written after the checkpoint that
+    is resumed, before the process was killed), and any cut-off row. So each epoch and each
+    measured step has exactly one row after any number of interruptions."""
+    for name, column, keep in (("history.csv", "epoch", lambda v: v < epochs_done),
+                               ("luma.csv", "step", lambda v: v <= step)):
+        path = Path(directory) / name
+        if not path.is_file():
+            continue
+        lines = path.read_text().splitlines()
+        if not lines:
+            continue
+        header = lines[0].split(",")
+        if column not in header:
+            continue
+        at, kept = header.index(column), [lines[0]]
+        for line in lines[1:]:
+            fields = line.split(",")
+            try:
+                if len(fields) == len(header) and keep(int(float(fields[at]))):
+                    kept.append(line)
+            except ValueError:
+                pass  # a cut-off row
+        if kept != lines:
+            atomic.write_text(path, "\n".join(kept) + "\n")
 
 
 class _DamagedCheckpoint(Exception):

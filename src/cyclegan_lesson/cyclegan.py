@@ -31,7 +31,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from . import losses
+from . import atomic, losses
 
 __all__ = [
     "ImagePool",
@@ -831,7 +831,8 @@ def save_generators(
             continue
         gen = getattr(model, key)
         path = directory / f"{key}.keras"
-        gen.save(path)
+        with atomic.replacing(path) as tmp:  # the previous export stays until this one is whole
+            gen.save(tmp)
         in_shape, out_shape = _image_shape(gen, "input"), _image_shape(gen, "output")
         meta["generators"][key] = {
             "file": path.name,
@@ -842,7 +843,7 @@ def save_generators(
             "output_channels": out_shape[2],
             "parameter_count": _count_params(gen),
         }
-    (directory / METADATA_FILE).write_text(json.dumps(meta, indent=2, default=str) + "\n")
+    atomic.write_text(directory / METADATA_FILE, json.dumps(meta, indent=2, default=str) + "\n")
     return meta
 
 

@@ -461,7 +461,9 @@ def train(
     step = model.step
     total_steps = epochs * steps_per_epoch
     # The guard comes first: it raises before the checkpoint callback sees a poisoned step.
-    all_callbacks = [cb.NonFiniteGuard(out), checkpoint, cb.history_logger(out)]
+    # The logs and grids come before the checkpoint (a kill between the two redoes them from
+    # the older checkpoint; TrainingCheckpoint.restore drops the rows written after it).
+    all_callbacks = [cb.NonFiniteGuard(out), cb.history_logger(out)]
     monitor = None
     if samples is not None:
         monitor = cb.SampleMonitor(samples[0], samples[1], out / "samples")
@@ -471,7 +473,7 @@ def train(
         gray_test = data.load_arrays(dom_a.name, "test", data_dir, limit=256,
                                      image_size=size)[0]
         all_callbacks.append(cb.LumaMonitor(gray_test, out, every=luma_every))
-    all_callbacks += list(callbacks)
+    all_callbacks += [checkpoint, *callbacks]
 
     history: dict[str, list] = {}
 
