@@ -366,3 +366,66 @@ def test_a_corrupt_jpeg_in_the_monet_folders_is_named_before_training(tmp_path, 
     with pytest.raises(data.DataFileError, match=victim.name) as info:
         data.load_domain("monet", "train", folder, image_size=16)
     assert ("manifest.csv lists" in str(info.value)) == manifest
+
+
+# ----------------------------------------------------------------- models of the wrong kind
+
+
+def test_an_existing_invalid_keras_file_is_named_with_its_true_reason(generator, tmp_path,
+                                                                      capsys):
+    """Rows 21, 23, 103, 109: a text or truncated .keras file was reported "File not found"."""
+    text = tmp_path / "notmodel.keras"
+    text.write_text("not a model")
+    trunc = tmp_path / "trunc.keras"
+    trunc.write_bytes(generator.read_bytes()[:4000])
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "x.png")
+    for bad in (text, trunc):
+        _expect_refused(capsys, ["translate", "--model", bad, tmp_path / "x.png", "--out",
+                                 tmp_path / "o"], "is not a valid .keras model file")
+        _expect_refused(capsys, ["export-onnx", "--model", bad, "--out", tmp_path / "m.onnx",
+                                 "--check-images", "0"], "is not a valid .keras model file")
+    models = tmp_path / "ev"
+    models.mkdir()
+    (models / "G_AB.keras").write_bytes(trunc.read_bytes())
+    (models / "G_BA.keras").write_bytes(generator.read_bytes())
+    _expect_refused(capsys, ["evaluate", "--task", "mnist2svhn", "--models", models],
+                    "G_AB.keras is not a valid .keras model file")
+
+
+def test_a_discriminator_is_refused_as_a_generator(tmp_path, capsys):
+    """Row 25: a discriminator (32x32 -> 2x2) was "translated" into 2x2 PNGs."""
+    from cyclegan_lesson import networks
+
+    d = networks.patch_discriminator(image_size=32, in_channels=1, ndf=4, n_layers=2, name="D_A")
+    d.save(tmp_path / "D_A.keras")
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "x.png")
+    _expect_refused(capsys, ["translate", "--model", tmp_path / "D_A.keras", tmp_path / "x.png",
+                             "--out", tmp_path / "o"], "is not a generator")
+    assert not (tmp_path / "o" / "x.png").exists()
+
+
+def test_a_generators_json_of_another_model_does_not_override_the_models_shape(generator,
+                                                                               tmp_path):
+    """Row 29: a generators.json saying 64x64x3 beside a 32x32 model broke the translation."""
+    import json
+    import shutil
+
+    folder = tmp_path / "copy"
+    folder.mkdir()
+    shutil.copy(generator, folder / "G_AB.keras")
+    (folder / "generators.json").write_text(json.dumps({"generators": {"G_AB": {
+        "image_size": [64, 64], "input_channels": 3, "output_channels": 3}}}))
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "x.png")
+    [out] = cli.translate_files(folder / "G_AB.keras", [tmp_path / "x.png"], tmp_path / "o")
+    assert Image.open(out).size == (32, 32)
+
+
+def test_evaluate_refuses_a_run_of_another_task(tmp_path, capsys):
+    """Row 108: evaluate --task gray2color scored an mnist2svhn run."""
+    import json
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "generators.json").write_text(json.dumps({"domain_a": "mnist", "domain_b": "svhn"}))
+    _expect_refused(capsys, ["evaluate", "--task", "gray2color", "--run", run],
+                    "holds generators of mnist <-> svhn")

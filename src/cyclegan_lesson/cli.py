@@ -590,6 +590,7 @@ def _cmd_evaluate(args) -> int:
         folder = Path(args.run or args.models)
     if not folder.is_dir():
         raise FileNotFoundError(f"folder {folder} does not exist")
+    _check_run_task(folder, args.task)
     paths = [folder / "G_AB.keras", folder / "G_BA.keras"]
     for path in paths[:1] if args.task == "gray2color" else paths:
         if not path.is_file():
@@ -609,6 +610,26 @@ def _cmd_evaluate(args) -> int:
     report = {"task": args.task, "generators": str(folder), **report}
     print(json.dumps(report, indent=2))
     return 0
+
+
+def _check_run_task(folder: Path, task: str) -> None:
+    """:class:`UsageError` when ``folder``'s ``generators.json`` names other domains than
+    ``task``'s (e.g. ``evaluate --task gray2color`` on a mnist2svhn run)."""
+    from . import data
+
+    record = folder / "generators.json"
+    if not record.is_file():
+        return
+    try:
+        saved = json.loads(record.read_text())
+    except (OSError, ValueError):
+        return
+    domains = (saved.get("domain_a"), saved.get("domain_b"))
+    wanted = tuple(d.name for d in data.get_task(task))
+    if None not in domains and domains != wanted:
+        raise UsageError(f"{folder} holds generators of {domains[0]} <-> {domains[1]} "
+                         f"(generators.json), not of --task {task} ({wanted[0]} <-> "
+                         f"{wanted[1]})")
 
 
 def _cmd_export_onnx(args) -> int:

@@ -847,6 +847,11 @@ def save_generators(
     return meta
 
 
+def _same_shapes(entry: dict, meta: dict) -> bool:
+    return all(entry.get(k) == meta[k] for k in ("image_size", "input_channels",
+                                                   "output_channels") if k in entry)
+
+
 def load_generator(path) -> tuple[keras.Model, dict]:
     """Load an exported generator; return ``(model, metadata)``.
 
@@ -858,11 +863,18 @@ def load_generator(path) -> tuple[keras.Model, dict]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such model file: {path}")
+    from .pretrained import check_keras_archive
+
+    check_keras_archive(path)  # a truncated or non-zip file: its reason, not "File not found"
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # noqa: BLE001 - report any unreadable file the same way
         raise ValueError(f"cannot load a Keras model from {path}: {exc}") from exc
     in_shape, out_shape = _image_shape(model, "input"), _image_shape(model, "output")
+    if in_shape[:2] != out_shape[:2]:
+        raise ValueError(f"{path} is not a generator: it maps {in_shape[0]}x{in_shape[1]} "
+                         f"images to {out_shape[0]}x{out_shape[1]} (a discriminator?); use an "
+                         "exported G_AB.keras or G_BA.keras")
     meta: dict = {
         "file": path.name,
         "image_size": [in_shape[0], in_shape[1]],
@@ -877,7 +889,7 @@ def load_generator(path) -> tuple[keras.Model, dict]:
         except (OSError, ValueError):
             saved = {}
         entry = saved.get("generators", {}).get(path.stem)
-        if entry:
+        if entry and _same_shapes(entry, meta):  # a JSON of another model is not used
             meta.update(entry)
             for key in ("domain_a", "domain_b", "value_range", "training_steps", "parameters"):
                 if key in saved:

@@ -67,7 +67,9 @@ def _load(model):
     if path.suffix != ".keras":
         raise ValueError(f"expected a Keras 3 .keras file, got {path.name}; save the model with "
                          f"model.save('name.keras') first")
-    return keras.models.load_model(path, compile=False)
+    from .pretrained import load_keras_file
+
+    return load_keras_file(path, "a Keras model")
 
 
 def _input_shape(model) -> tuple[int, int, int]:

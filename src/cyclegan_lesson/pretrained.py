@@ -239,7 +239,36 @@ def load_keras_file(file, what: str, hint: str = ""):
     file = os.fspath(file)
     if not os.path.exists(file):
         raise FileNotFoundError(f"{what} file not found: {file}" + (f"; {hint}" if hint else ""))
-    return keras.models.load_model(file, compile=False)
+    check_keras_archive(file)
+    try:
+        return keras.models.load_model(file, compile=False)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file: one line with the reason
+        text = " ".join((str(exc).strip() or type(exc).__name__).split())[:300]
+        raise ValueError(f"cannot load {what} from {file}: {text}") from exc
+
+
+def check_keras_archive(file) -> None:
+    """``ValueError`` naming ``file`` when it ends in ``.keras`` but is not a whole ``.keras``
+    archive (a zip with ``config.json``): truncated, or another kind of file. Keras itself
+    reports such a file as "File not found"."""
+    import zipfile
+
+    file = os.fspath(file)
+    if not file.endswith(".keras") or not os.path.isfile(file):
+        return
+    reason = None
+    if not zipfile.is_zipfile(file):
+        reason = "not a zip archive: truncated, or another kind of file"
+    else:
+        try:
+            with zipfile.ZipFile(file) as archive:
+                if "config.json" not in archive.namelist():
+                    reason = "a zip archive without config.json"
+        except (zipfile.BadZipFile, OSError) as exc:
+            reason = f"a damaged zip archive ({exc})"
+    if reason:
+        raise ValueError(f"{file} is not a valid .keras model file ({reason}); export it again "
+                         "(model.save('name.keras'))")
 
 
 def shipped_model_and_record(name: str, model_file: str, record_file: str, what: str):
