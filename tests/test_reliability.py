@@ -429,3 +429,75 @@ def test_evaluate_refuses_a_run_of_another_task(tmp_path, capsys):
     (run / "generators.json").write_text(json.dumps({"domain_a": "mnist", "domain_b": "svhn"}))
     _expect_refused(capsys, ["evaluate", "--task", "gray2color", "--run", run],
                     "holds generators of mnist <-> svhn")
+
+
+# ------------------------------------------------------------------------------ bounds (7)
+
+
+def test_a_download_stops_at_the_manifests_size(tmp_path):
+    """Row 94: a mirror sending the file and 60 MB more (no Content-Length) filled the .part
+    file before the size check."""
+    import hashlib
+    import http.server
+    import threading
+
+    from cyclegan_lesson import pretrained
+
+    payload = os.urandom(100_000)
+    sent = []
+
+    class Flood(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.end_headers()
+            try:
+                self.wfile.write(payload)
+                for _ in range(200):  # 200 MB more, unless the client stops reading
+                    self.wfile.write(b"\0" * 2**20)
+                    sent.append(1)
+            except OSError:
+                pass
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Flood)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        dest = tmp_path / "cache" / "model.keras"
+        with pytest.raises(pretrained.PretrainedUnavailableError, match="longer than the expected"):
+            pretrained.download_verified(f"http://127.0.0.1:{server.server_address[1]}/m",
+                                         dest, hashlib.sha256(payload).hexdigest(),
+                                         size=len(payload), what="model")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not dest.exists() and not list(dest.parent.iterdir())
+    assert len(sent) < 100  # the server was cut off long before its 200 MB
+
+
+def test_sample_images_is_capped_and_infinite_weights_refused(tmp_path, capsys):
+    """Rows 60, 40: --sample-images 100000 took 18 GB; --lr inf / --lambda-cycle inf trained
+    and stopped with exit 3."""
+    _expect_refused(capsys, ["train", "--task", "mnist2svhn", "--out", tmp_path / "r",
+                             "--sample-images", "100000"], "sample_images must be at most 64")
+    for option in ("--lr", "--lambda-cycle", "--lambda-identity"):
+        with pytest.raises(SystemExit) as info:
+            cli.main(["train", "--task", "mnist2svhn", "--out", str(tmp_path / "r"), option,
+                      "inf"])
+        assert info.value.code == 2
+        assert "must be a finite number" in capsys.readouterr().err
+
+
+def test_chapter_training_commands_report_bad_values_in_one_line(tmp_path):
+    """Row 84: python -m cyclegan_lesson.conditional_gan --checkpoint-every 4 gave a traceback."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "cyclegan_lesson.conditional_gan", "--out",
+                           str(tmp_path / "cg"), "--checkpoint-every", "4"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines()[-1].startswith(
+        "python -m cyclegan_lesson.conditional_gan: error: checkpoint_every (4) must be a "
+        "multiple of chunk")

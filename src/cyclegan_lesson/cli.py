@@ -62,6 +62,8 @@ def _float(minimum: float, strict: bool = False):
         if value != value or value < minimum or (strict and value == minimum):
             raise argparse.ArgumentTypeError(
                 f"must be {'>' if strict else '>='} {minimum}, got {text}")
+        if value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
         return value
 
     parse.__name__ = "number"
@@ -170,7 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="save a checkpoint every N steps as well as at each epoch end "
                         "(0: epoch ends only)")
     t.add_argument("--sample-images", type=_int(0), default=6,
-                   help="test images per domain in the per-epoch sample grid (0: none)")
+                   help="test images per domain in the per-epoch sample grid (0: none; at most "
+                        "64)")
     t.add_argument("--val-steps", type=_int(0), default=0,
                    help="validation batches from the test splits after each epoch (0: none)")
     t.add_argument("--mirrored", action="store_true",

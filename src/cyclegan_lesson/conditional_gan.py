@@ -500,4 +500,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from .runinfo import run_command
+
+    raise SystemExit(run_command(main, "python -m cyclegan_lesson.conditional_gan"))

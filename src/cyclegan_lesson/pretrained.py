@@ -97,7 +97,13 @@ def download_verified(url: str, dest: str | os.PathLike, sha256: str, size: int 
                 with urllib.request.urlopen(url, timeout=60) as response:
                     total = int(response.headers.get("Content-Length") or 0) or size
                     bar = _progress_bar(total, what) if progress else None
+                    got = 0
                     while block := response.read(2**20):
+                        got += len(block)
+                        if size is not None and got > size:  # stop at the expected size
+                            raise PretrainedUnavailableError(
+                                f"download of {what} from {url} is longer than the expected "
+                                f"{size} bytes; stopped and discarded. {fix}".strip())
                         out.write(block)
                         if bar is not None:
                             bar.update(len(block))

@@ -50,6 +50,9 @@ TASK_DEFAULTS: dict[str, dict] = {
 ARCHITECTURE_KEYS = ("task", "image_size", "generator", "n_blocks", "ngf", "ndf", "n_layers",
                      "upsample", "pool_size", "precision", "keep_luma", "norm", "luma_g_ba")
 
+#: Largest ``sample_images``: the per-epoch grid has one row of 6 images per test image.
+MAX_SAMPLE_IMAGES = 64
+
 #: Options that fix the data position (the stream is skipped by ``step`` batches of
 #: ``batch_size``; epochs of ``steps_per_epoch``) or the objective: a resume with other values
 #: would silently mix two recipes, so it is refused unless ``allow_changed_options``
@@ -338,6 +341,8 @@ def train(
         _positive(key, value, allow_zero=True)
     if generator not in ("resnet", "unet"):
         raise ValueError(f"generator must be 'resnet' or 'unet', got {generator!r}")
+    if sample_images > MAX_SAMPLE_IMAGES:  # the grid is one PNG: rows of 6 images each
+        raise ValueError(f"sample_images must be at most {MAX_SAMPLE_IMAGES}, got {sample_images}")
     if augment_b and task != "mnist2svhn":
         raise ValueError("augment_b applies the SVHN digit augmentation; it is for the "
                          f"mnist2svhn task only, got {task!r}")
