@@ -501,3 +501,42 @@ def test_chapter_training_commands_report_bad_values_in_one_line(tmp_path):
     assert proc.stderr.strip().splitlines()[-1].startswith(
         "python -m cyclegan_lesson.conditional_gan: error: checkpoint_every (4) must be a "
         "multiple of chunk")
+
+
+def test_a_checkpoint_that_cannot_be_written_is_one_line(tmp_path, capsys, monkeypatch):
+    """Row 73: checkpoints/ read-only gave a PermissionDeniedError traceback (SaveV2)."""
+    import keras
+    import tensorflow as tf
+
+    from cyclegan_lesson import losses
+    from cyclegan_lesson.callbacks import TrainingCheckpoint
+    from cyclegan_lesson.cyclegan import build_cyclegan
+
+    keras.utils.set_random_seed(0)
+    model = build_cyclegan(32, 1, 3, n_blocks=0, ngf=2, ndf=2, n_layers=1, pool_size=0,
+                           weights=losses.CycleGANLossWeights(lambda_identity=0))
+    model.compile()
+    ckpt = TrainingCheckpoint(model, tmp_path)
+
+    def denied(*args, **kwargs):
+        raise tf.errors.PermissionDeniedError(None, None, "ckpt-4_temp; Permission denied")
+
+    monkeypatch.setattr(ckpt.manager, "save", denied)
+    with pytest.raises(PermissionError, match=r"step 0: cannot write a checkpoint to .*checkpoints"
+                                              r" \(ckpt-4_temp; Permission denied\)"):
+        ckpt.save()
+    assert not (tmp_path / "train_state.json").exists()
+
+
+def test_export_onnx_names_a_model_that_cannot_be_loaded(tmp_path, capsys):
+    """Row 102: export-onnx gave a TypeError traceback for a Lambda of an unknown function."""
+    import keras
+
+    def evil(x):
+        return x
+
+    inputs = keras.Input((8, 8, 1))
+    model = keras.Model(inputs, keras.layers.Lambda(evil)(inputs))
+    model.save(tmp_path / "lambda.keras")
+    _expect_refused(capsys, ["export-onnx", "--model", tmp_path / "lambda.keras", "--out",
+                             tmp_path / "m.onnx", "--check-images", "0"], "cannot load")

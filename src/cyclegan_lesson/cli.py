@@ -706,8 +706,7 @@ def main(argv=None) -> int:
               + ("; run the same command again to resume from the last checkpoint"
                  if args.command == "train" else ""), file=sys.stderr)
         return 130
-    except (UsageError, ValueError, FileNotFoundError, NotADirectoryError, FileExistsError,
-            PermissionError, IsADirectoryError) as exc:
+    except (UsageError, ValueError, OSError) as exc:  # bad input, unreadable or unwritable files
         print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except RuntimeError as exc:
