@@ -540,3 +540,39 @@ def test_export_onnx_names_a_model_that_cannot_be_loaded(tmp_path, capsys):
     model.save(tmp_path / "lambda.keras")
     _expect_refused(capsys, ["export-onnx", "--model", tmp_path / "lambda.keras", "--out",
                              tmp_path / "m.onnx", "--check-images", "0"], "cannot load")
+
+
+# ------------------------------------------------------- chapter 8-10 checkpoints (1)
+
+
+def test_resumable_reads_the_earlier_layout_and_keeps_two_complete_saves(tmp_path):
+    """A checkpoint folder written before step folders existed (the four files directly in it)
+    still resumes; later saves are step folders, the two newest kept, the old files dropped."""
+    import shutil
+
+    from cyclegan_lesson import conditional_gan as cg
+    from cyclegan_lesson import resumable
+
+    model = cg.make_conditional_gan(latent_dim=4, filters=2, upsample="resize",
+                                    learning_rate=1e-3, beta_1=0.5, seed=0)
+    model.g_optimizer.build(model.generator.trainable_variables)  # as after training
+    model.d_optimizer.build(model.discriminator.trainable_variables)
+    folder = tmp_path / "checkpoint"
+    saved = resumable.save_checkpoint(model, folder, 2, {"step": [2]})
+    assert saved == folder / "step-000000002" and not list(folder.glob(".tmp-*"))
+    for f in saved.iterdir():  # make it the earlier layout
+        shutil.move(str(f), folder / f.name)
+    saved.rmdir()
+    assert resumable.load_checkpoint(model, folder) == (2, {"step": [2]})
+    resumable.save_checkpoint(model, folder, 4, {"step": [2, 4]})
+    assert resumable.checkpoint_folders(folder) == [folder / "step-000000004", folder]
+    resumable.save_checkpoint(model, folder, 6, {"step": [2, 4, 6]})
+    assert sorted(p.name for p in folder.iterdir()) == ["step-000000004", "step-000000006"]
+    (folder / "step-000000006" / "optimizers.npz").write_bytes(b"PK\x03\x04 cut")
+    said = []
+    assert resumable.load_checkpoint(model, folder, said.append)[0] == 4
+    assert "step-000000006 is damaged" in said[0]
+    (folder / "step-000000004" / "state.json").write_text("{")
+    with pytest.raises(ValueError, match="no intact checkpoint in .*step-000000006: .*"
+                                         "step-000000004: "):
+        resumable.load_checkpoint(model, folder)

@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -137,7 +138,7 @@ def load_checkpoint(model, folder, on_progress: Callable[[str], None] | None = N
     for candidate in checkpoint_folders(folder):
         try:
             return _load_one(model, candidate)
-        except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
             first = " ".join((str(exc).strip() or type(exc).__name__).split())[:200]
             problems.append(f"{candidate.name}: {first}")
             if on_progress is not None:
