@@ -50,7 +50,7 @@ def _run(module: str, out: Path, data_dir: Path, fault: str | None) -> subproces
     if fault:
         env["CYCLEGAN_LESSON_FAULT"] = fault
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, timeout=600)
+                          env=env, timeout=1800)
     if fault:
         assert proc.returncode == -signal.SIGKILL, (fault, proc.returncode, proc.stderr[-2000:])
     else:
@@ -161,7 +161,7 @@ def _train(out: Path, data_dir: Path, fault: str | None) -> subprocess.Completed
         env["CYCLEGAN_LESSON_FAULT"] = fault
     proc = subprocess.run([sys.executable, "-m", "cyclegan_lesson", "train", "--out", str(out),
                            "--data-dir", str(data_dir), *CYCLEGAN],
-                          capture_output=True, text=True, env=env, timeout=600)
+                          capture_output=True, text=True, env=env, timeout=1800)
     expected = -signal.SIGKILL if fault else 0
     assert proc.returncode == expected, (fault, proc.returncode, proc.stderr[-3000:])
     return proc
