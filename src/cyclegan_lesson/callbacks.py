@@ -41,6 +41,8 @@ __all__ = ["SampleMonitor", "LumaMonitor", "TrainingCheckpoint", "NonFiniteGuard
            "first_non_finite_weight", "history_logger", "latest_checkpoint"]
 
 CHECKPOINT_SUBDIR = "checkpoints"
+#: Beside each checkpoint ``ckpt-N``: the running epoch's loss sums (``ckpt-N.trackers.json``).
+TRACKERS_SUFFIX = ".trackers.json"
 STATE_FILE = "train_state.json"
 
 
@@ -286,8 +288,10 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             raise NonFiniteError(f"step {step}: weight {bad} is not finite; checkpoint not "
                                  f"written, {_last_good(self.directory)}")
         atomic.fault_point("checkpoint.before_save")
+        self._write_trackers(step)
         path = self._write(step)
         atomic.fault_point("checkpoint.saved")
+        self._drop_stale_trackers()
         self._last_saved_step = step
         self.saved_steps.append(step)
         info = {
@@ -300,6 +304,24 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         atomic.write_text(self.directory / STATE_FILE,
                           json.dumps(info, indent=2, default=str) + "\n")
         return path
+
+    def _trackers_file(self, checkpoint: str) -> Path:
+        return Path(f"{checkpoint}{TRACKERS_SUFFIX}")
+
+    def _write_trackers(self, step: int) -> None:
+        """The loss trackers' sums of the running epoch (not part of the model's checkpoint),
+        beside the checkpoint of ``step``, written before it."""
+        folder = self.directory / CHECKPOINT_SUBDIR
+        folder.mkdir(parents=True, exist_ok=True)
+        sums = {m.name: [float(np.asarray(v)) for v in m.variables]
+                for m in self.cyclegan.metrics}
+        atomic.write_text(self._trackers_file(str(folder / f"ckpt-{step}")), json.dumps(sums))
+
+    def _drop_stale_trackers(self) -> None:
+        kept = {str(self._trackers_file(c)) for c in self.manager.checkpoints}
+        for file in (self.directory / CHECKPOINT_SUBDIR).glob(f"ckpt-*{TRACKERS_SUFFIX}"):
+            if str(file) not in kept:
+                file.unlink(missing_ok=True)
 
     def _write(self, step: int) -> str:
         import tensorflow as tf
@@ -381,11 +403,18 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self._last_saved_step = self.step
         steps_per_epoch = (self.state.get("options") or {}).get("steps_per_epoch")
         self._epoch_trackers = None
-        if steps_per_epoch and self.step % int(steps_per_epoch):
-            # Keras resets the loss trackers when the resumed epoch begins; their restored sums
-            # (the epoch's steps before the save) are put back then (on_epoch_begin).
-            self._epoch_trackers = [(v, np.asarray(v).copy()) for m in self.cyclegan.metrics
-                                    for v in m.variables]
+        sums_file = self._trackers_file(path)
+        if steps_per_epoch and self.step % int(steps_per_epoch) and sums_file.is_file():
+            # Keras resets the loss trackers when the resumed epoch begins; their sums at the
+            # save (the epoch's steps before it) are put back then (on_epoch_begin), so the
+            # epoch's history row is the mean over all its steps.
+            try:
+                sums = json.loads(sums_file.read_text())
+            except ValueError:
+                sums = {}
+            self._epoch_trackers = [
+                (v, value) for m in self.cyclegan.metrics if len(sums.get(m.name, ())) ==
+                len(m.variables) for v, value in zip(m.variables, sums[m.name], strict=True)]
         trim_logs(self.directory, self.epochs_done, self.step)
         return self.step
 
