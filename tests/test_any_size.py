@@ -6,7 +6,8 @@ import cyclegan_lesson  # noqa: F401
 import keras
 import numpy as np
 import pytest
-from cyclegan_lesson import any_size, networks
+from cyclegan_lesson.nn import networks
+from cyclegan_lesson.tools import any_size
 
 
 def _gen(norm_free: bool = False):

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from cyclegan_lesson import cli
+from cyclegan_lesson.tools import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -192,7 +192,8 @@ def test_try_it_page_translates_in_the_browser(built_book, data_dir):
 
     import numpy as np
 
-    from cyclegan_lesson import data, onnx_export
+    from cyclegan_lesson import data
+    from cyclegan_lesson.tools import onnx_export
 
     if CHROMIUM is None:
         pytest.fail("chromium is not installed (apt-get install chromium; .ci/run does this)")

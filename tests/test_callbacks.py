@@ -16,14 +16,14 @@ import cyclegan_lesson  # noqa: F401
 import keras
 import tensorflow as tf
 
-from cyclegan_lesson import losses
-from cyclegan_lesson.callbacks import (
+from cyclegan_lesson.nn import losses
+from cyclegan_lesson.training.callbacks import (
     SampleMonitor,
     TrainingCheckpoint,
     history_logger,
     latest_checkpoint,
 )
-from cyclegan_lesson.cyclegan import build_cyclegan
+from cyclegan_lesson.models.cyclegan import build_cyclegan
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -136,7 +136,7 @@ RESUME = textwrap.dedent(
     import tensorflow as tf
     tf.config.experimental.enable_op_determinism()
     import numpy as np, keras, cyclegan_lesson
-    from cyclegan_lesson.training import train
+    from cyclegan_lesson.training.trainer import train
 
     data_dir, out = sys.argv[1], sys.argv[2]
     options = dict(epochs=3, steps_per_epoch=4, batch_size=2, n_blocks=0, ngf=4, ndf=4,

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 import cyclegan_lesson  # noqa: F401
-from cyclegan_lesson import cli
+from cyclegan_lesson.tools import cli
 
 from conftest import TINY_MODEL_OPTIONS as TINY
 from conftest import run_cli
@@ -194,7 +194,8 @@ def test_bench_prints_one_json_line(capsys):
 
 def test_translate_full_size_keeps_a_non_square_photo_whole(tmp_path):
     import keras
-    from cyclegan_lesson import cyclegan, networks
+    from cyclegan_lesson.models import cyclegan
+    from cyclegan_lesson.nn import networks
 
     keras.utils.set_random_seed(0)
     g = networks.resnet_generator(n_blocks=1, ngf=4, image_size=32, in_channels=3,
@@ -221,7 +222,8 @@ def test_train_keep_luma_and_batch_norm(tmp_path, data_dir):
     resuming with the plain generator is refused."""
     import keras
 
-    from cyclegan_lesson import colour_metrics, data
+    from cyclegan_lesson import data
+    from cyclegan_lesson.evaluation import colour_metrics
 
     out = tmp_path / "kl"
     proc = run_cli("train", "--task", "gray2color", "--out", out, "--data-dir", data_dir,

@@ -1,4 +1,4 @@
-"""Colour metrics of the gray <-> colour chapter (cyclegan_lesson.colour_metrics), the disjoint
+"""Colour metrics of the gray <-> colour chapter (cyclegan_lesson.evaluation.colour_metrics), the disjoint
 halves of gray2color's training data, the luma-consistency loss and the CIFAR-10 classifier
 inputs: formulas on hand-made images, and the data on the real offline CIFAR-10 file."""
 
@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 import cyclegan_lesson  # noqa: F401  (quiet TensorFlow import first)
-from cyclegan_lesson import classifiers, data, losses, metrics
-from cyclegan_lesson import colour_metrics as cm
+from cyclegan_lesson import data
+from cyclegan_lesson.evaluation import case_studies, classifiers, metrics
+from cyclegan_lesson.evaluation import colour_metrics as cm
+from cyclegan_lesson.nn import losses
 
 
 def _rgb(r, g, b, size=4):
@@ -106,7 +108,7 @@ def test_luma_consistency_loss_is_zero_for_any_chroma_with_the_right_luma():
 
 
 def test_cyclegan_reports_luma_terms_and_refuses_them_for_two_colour_domains():
-    from cyclegan_lesson import cyclegan
+    from cyclegan_lesson.models import cyclegan
 
     w = losses.CycleGANLossWeights(lambda_identity=0.0, lambda_luma=3.0)
     model = cyclegan.build_cyclegan(32, 1, 3, generator="unet", ngf=4, ndf=4, n_layers=1,
@@ -127,7 +129,7 @@ def test_cyclegan_reports_luma_terms_and_refuses_them_for_two_colour_domains():
 
 
 def test_lambda_adv_zero_removes_the_adversarial_terms():
-    from cyclegan_lesson import cyclegan
+    from cyclegan_lesson.models import cyclegan
 
     w = losses.CycleGANLossWeights(lambda_identity=0.0, lambda_adv=0.0)
     model = cyclegan.build_cyclegan(32, 1, 3, generator="unet", ngf=4, ndf=4, n_layers=1,
@@ -192,7 +194,7 @@ def test_gray2color_report_scores_truth_perfectly_and_gray_with_no_colour():
     colour = rng.uniform(-1, 1, (6, 32, 32, 3)).astype(np.float32)
     gray = np.asarray(metrics.to_channels(colour, 1), np.float32)
     inverted = np.repeat(-gray, 3, axis=-1)
-    report = cm.gray2color_report({"inverted": inverted}, gray, colour, np.zeros(6))
+    report = case_studies.gray2color_report({"inverted": inverted}, gray, colour, np.zeros(6))
     rows = report["rows"]
     assert list(rows) == ["gray", "inverted", "truth"]
     assert rows["truth"]["ssim"] == pytest.approx(1.0)

@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 
 import cyclegan_lesson  # noqa: F401
-from cyclegan_lesson import conditional_gan as cg
-from cyclegan_lesson import gan, pretrained
-from cyclegan_lesson import sample_quality as sq
+from cyclegan_lesson.models import conditional_gan as cg
+from cyclegan_lesson import pretrained
+from cyclegan_lesson.models import gan
+from cyclegan_lesson.evaluation import sample_quality as sq
 
 LATENT = 8
 
@@ -196,7 +197,7 @@ def test_per_class_frechet_distance_finds_the_one_bad_class():
 
 
 def test_classification_accuracy_score_learns_real_and_fails_on_mislabelled(data_dir):
-    from cyclegan_lesson import classifiers
+    from cyclegan_lesson.evaluation import classifiers
 
     x, y = classifiers.load_digit_arrays("mnist", "train", str(data_dir), limit=2000)
     x_te, y_te = classifiers.load_digit_arrays("mnist", "test", str(data_dir), limit=500)
@@ -257,7 +258,7 @@ def test_shipped_generator_reproduces_the_chapters_figures_and_measures(shipped,
     the 10 x 10 class grid as its class, and the style grid's columns as theirs), and the
     conditioning accuracy on 1,000 samples is within the noise of the recorded 10,000-sample
     value."""
-    from cyclegan_lesson import classifiers, metrics
+    from cyclegan_lesson.evaluation import classifiers, metrics
 
     g, info = shipped
     judge = classifiers.load_shipped_classifier("mnist")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cyclegan_lesson  # noqa: F401
 import numpy as np
 import pytest
-from cyclegan_lesson import content_metrics as cm
+from cyclegan_lesson.evaluation import content_metrics as cm
 
 
 def _scene(n=4, size=128, seed=0):

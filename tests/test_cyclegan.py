@@ -15,8 +15,8 @@ import cyclegan_lesson  # noqa: F401  (imports TensorFlow quietly, registers lay
 import keras
 import tensorflow as tf
 
-from cyclegan_lesson import losses
-from cyclegan_lesson.cyclegan import (
+from cyclegan_lesson.nn import losses
+from cyclegan_lesson.models.cyclegan import (
     LOSS_NAMES,
     CycleGAN,
     ImagePool,
@@ -215,8 +215,8 @@ MIRRORED = textwrap.dedent(
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import numpy as np, keras, cyclegan_lesson
-    from cyclegan_lesson import losses
-    from cyclegan_lesson.cyclegan import build_cyclegan, LinearDecay
+    from cyclegan_lesson.nn import losses
+    from cyclegan_lesson.models.cyclegan import build_cyclegan, LinearDecay
 
     def make():
         keras.utils.set_random_seed(0)
@@ -324,7 +324,7 @@ def test_export_round_trip(tmp_path):
 
 
 def test_cyclegan_needs_matching_domains():
-    from cyclegan_lesson import networks
+    from cyclegan_lesson.nn import networks
 
     g1 = networks.resnet_generator(0, 4, 32, 1, 3)
     g2 = networks.resnet_generator(0, 4, 32, 1, 3)  # should map 3 -> 1
@@ -337,7 +337,7 @@ def test_keep_luma_generator_keeps_the_luma_and_round_trips(tmp_path):
     """build_cyclegan(keep_luma=True): G_AB predicts only Cb, Cr (its inner U-Net has 2 output
     channels), the luma of its output is the input wherever nothing clips, it trains, and the
     exported .keras file loads after ``import cyclegan_lesson`` with the same outputs."""
-    from cyclegan_lesson import colour_metrics
+    from cyclegan_lesson.evaluation import colour_metrics
 
     model = tiny_model(1, 3, generator="unet", keep_luma=True)
     inner = [layer for layer in model.G_AB.layers if isinstance(layer, keras.Model)]
@@ -379,8 +379,8 @@ def test_keep_luma_and_norm_options_are_checked():
 def test_luma_g_ba_is_the_exact_frozen_luma(tmp_path):
     """build_cyclegan(luma_g_ba=True): G_BA is ITU-R 601 luma, has nothing to train, and a
     training step leaves it unchanged (only G_AB learns); it round-trips through .keras."""
-    from cyclegan_lesson import colour_metrics
-    from cyclegan_lesson.cyclegan import luma_generator
+    from cyclegan_lesson.evaluation import colour_metrics
+    from cyclegan_lesson.models.cyclegan import luma_generator
 
     model = tiny_model(1, 3, generator="unet", keep_luma=True, luma_g_ba=True)
     y = np.random.default_rng(5).uniform(-1, 1, (3, 32, 32, 3)).astype(np.float32)

@@ -289,7 +289,7 @@ def test_unpaired_batches_and_independent_shuffles():
 
 
 def test_unpaired_batch_augmentation_is_seeded_per_batch_and_one_sided(data_dir):
-    from cyclegan_lesson import classifiers
+    from cyclegan_lesson.evaluation import classifiers
 
     a = data.load_domain("mnist", "test", data_dir).take(12)
     b = data.load_domain("svhn", "test", data_dir).take(12)

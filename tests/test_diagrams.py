@@ -13,7 +13,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pytest
 
-from cyclegan_lesson import networks, plotting
+from cyclegan_lesson.book import plotting
+from cyclegan_lesson.nn import networks
 
 
 def _texts(fig):

@@ -12,9 +12,10 @@ import cyclegan_lesson  # noqa: F401
 import keras
 import tensorflow as tf
 
-from cyclegan_lesson import callbacks as cb
-from cyclegan_lesson import cli, losses
-from cyclegan_lesson.cyclegan import (
+from cyclegan_lesson.training import callbacks as cb
+from cyclegan_lesson.nn import losses
+from cyclegan_lesson.tools import cli
+from cyclegan_lesson.models.cyclegan import (
     PRECISIONS,
     ImagePool,
     StepCountingLossScaleOptimizer,
@@ -51,8 +52,8 @@ def test_stacked_identity_and_discriminator_passes_equal_separate_calls():
                                          model.D_A(passes["fake_a"], training=True))
     assert float(d_a) == pytest.approx(float(expected), rel=1e-5)
     # A batch-norm discriminator mixes samples: it is called on each batch separately.
-    from cyclegan_lesson import networks
-    from cyclegan_lesson.cyclegan import _per_sample
+    from cyclegan_lesson.nn import networks
+    from cyclegan_lesson.models.cyclegan import _per_sample
 
     assert _per_sample(model.D_A) and _per_sample(model.G_AB)
     assert not _per_sample(networks.patch_discriminator(1, 4, 3, 32, norm="batch"))
@@ -139,7 +140,7 @@ def test_mixed_float16_counts_an_overflowed_step_so_the_data_position_stays_righ
 def test_nan_guard_stops_at_a_poisoned_batch_and_keeps_the_last_good_checkpoint(
         tmp_path, data_dir, monkeypatch):
     from cyclegan_lesson import data
-    from cyclegan_lesson.training import train
+    from cyclegan_lesson.training.trainer import train
 
     options = dict(epochs=1, steps_per_epoch=8, n_epochs_decay=0, batch_size=2, n_blocks=0,
                    ngf=4, ndf=4, n_layers=1, pool_size=2, checkpoint_every=2, sample_images=0,
@@ -181,12 +182,12 @@ def test_non_finite_weights_are_never_saved_or_exported(tmp_path, capsys, monkey
     assert not (tmp_path / "export").exists()
 
     # The command line reports it in one line, exit code 3.
-    from cyclegan_lesson import training
+    from cyclegan_lesson.training import trainer
 
     def boom(*args, **kwargs):
         raise cb.NonFiniteError("step 7: loss term D_A is nan; training stopped, ...")
 
-    monkeypatch.setattr(training, "train", boom)
+    monkeypatch.setattr(trainer, "train", boom)
     code = cli.main(["train", "--task", "gray2color", "--out", str(tmp_path / "cli"),
                      "--data-dir", str(tmp_path)])
     assert code == 3

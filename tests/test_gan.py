@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import cyclegan_lesson  # noqa: F401
-from cyclegan_lesson import gan
+from cyclegan_lesson.models import gan
 
 
 def test_optimal_discriminator_for_two_gaussians_by_hand():
@@ -164,3 +164,28 @@ def test_fit_discriminator_approaches_d_star_on_two_gaussians():
 def test_high_frequency_energy_per_image():
     board = (np.indices((8, 8)).sum(0) % 2 * 2 - 1)[None, :, :, None] * np.ones((3, 1, 1, 1))
     assert gan.high_frequency_energy(board, per_image=True) == pytest.approx([1.0, 1.0, 1.0])
+
+
+def test_two_player_models_share_compile_metrics_and_report():
+    """GAN, the conditional GAN, WGAN and StarGAN report the running means named by METRICS,
+    in that order, and compile with the optimizers named by OPTIMIZERS."""
+    import keras
+
+    from cyclegan_lesson.models import conditional_gan, stargan, wgan
+
+    assert gan.GAN.METRICS == ("d_loss", "g_loss", "d_real", "d_fake")
+    assert conditional_gan.ConditionalGAN.METRICS == gan.GAN.METRICS
+    assert wgan.WGAN.OPTIMIZERS == ("c_optimizer", "g_optimizer")
+    for cls in (gan.GAN, conditional_gan.ConditionalGAN, wgan.WGAN, stargan.StarGAN):
+        assert issubclass(cls, gan.TwoPlayerModel)
+    model = gan.GAN(gan.build_mlp_generator(hidden=8, depth=1),
+                    gan.build_mlp_discriminator(hidden=8, depth=1))
+    with pytest.raises(TypeError, match="g_optimizer"):
+        model.compile(d_optimizer=keras.optimizers.SGD(0.1))
+    model.compile(d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.2))
+    assert float(model.g_optimizer.learning_rate) == pytest.approx(0.2)
+    history = gan.train_gan(model, np.zeros((64, 2), np.float32), steps=2, batch_size=8, chunk=1)
+    assert sorted(history) == sorted(["step", *gan.GAN.METRICS])
+    assert [m.name for m in model.metrics] == list(gan.GAN.METRICS)
+    first = model.report({"d_loss": 1.0, "g_loss": 2.0, "d_real": 0.5, "d_fake": 0.25})
+    assert list(first) == list(gan.GAN.METRICS)

@@ -40,7 +40,7 @@ def _run(module: str, out: Path, data_dir: Path, fault: str | None) -> subproces
     code = textwrap.dedent(f"""
         import os
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        from cyclegan_lesson import {module} as m
+        from cyclegan_lesson.models import {module} as m
         m.train({str(out)!r}, data_dir={str(data_dir)!r}, {TRAINERS[module][1]},
                 on_progress=lambda s: print(s, flush=True))
     """)

@@ -9,8 +9,8 @@ import keras
 import numpy as np
 import pytest
 
-from cyclegan_lesson import losses as L
-from cyclegan_lesson.losses import CycleGANLossWeights
+from cyclegan_lesson.nn import losses as L
+from cyclegan_lesson.nn.losses import CycleGANLossWeights
 
 LOGITS = np.array([[[[2.0], [0.0]], [[-1.0], [0.5]]]], dtype="float32")  # (1, 2, 2, 1)
 

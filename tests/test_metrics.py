@@ -10,7 +10,8 @@ import cyclegan_lesson  # noqa: F401  (quiet TensorFlow import first)
 import keras
 import tensorflow as tf
 
-from cyclegan_lesson import classifiers, metrics, semantic
+from cyclegan_lesson.evaluation import classifiers, metrics
+from cyclegan_lesson.models import semantic
 
 N = 300
 
@@ -179,7 +180,8 @@ def test_semantic_loss_on_real_digits_and_gradient_reaches_generator(mnist_test,
 
 
 def test_semantic_cyclegan_reports_and_sums_its_terms(mnist_test, svhn_test):
-    from cyclegan_lesson import cyclegan, losses
+    from cyclegan_lesson.models import cyclegan
+    from cyclegan_lesson.nn import losses
 
     keras.utils.set_random_seed(0)
     a, b = mnist_test[0][:4], svhn_test[0][:4]
@@ -229,7 +231,8 @@ def test_source_only_semantic_loss_uses_the_source_classifier_on_both_sides(mnis
 
 
 def test_with_semantic_terms_source_labels_load_one_classifier():
-    from cyclegan_lesson import cyclegan, losses
+    from cyclegan_lesson.models import cyclegan
+    from cyclegan_lesson.nn import losses
 
     w = losses.CycleGANLossWeights(lambda_identity=0.0)
     base = cyclegan.build_cyclegan(32, 1, 3, n_blocks=1, ngf=8, ndf=8, n_layers=2, weights=w,
@@ -267,7 +270,8 @@ def test_binomial_interval_wilson_by_hand():
 def test_semantic_classifiers_compute_in_float32_under_mixed_bfloat16():
     """train --precision mixed_bfloat16 builds the model under that policy; the frozen judges
     of the semantic loss are part of the loss and must still compute in float32."""
-    from cyclegan_lesson import cyclegan, losses
+    from cyclegan_lesson.models import cyclegan
+    from cyclegan_lesson.nn import losses
 
     w = losses.CycleGANLossWeights(lambda_identity=0.0)
     with cyclegan.precision_scope("mixed_bfloat16"):

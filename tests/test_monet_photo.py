@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import cyclegan_lesson  # noqa: F401  (quiet TensorFlow first)
-from cyclegan_lesson import monet_photo, painting_classifier as pc
+from cyclegan_lesson.evaluation import monet_photo, painting_classifier as pc
 
 
 def _images(n=6, size=32, seed=0):
@@ -111,7 +111,7 @@ def test_painting_classifier_command_trains_and_records(data_dir, tmp_path):
 
 
 def test_paired_difference_interval_sees_a_shift_and_not_noise():
-    from cyclegan_lesson import metrics
+    from cyclegan_lesson.evaluation import metrics
 
     rng = np.random.default_rng(0)
     a = rng.normal(10, 1, 200)
@@ -139,7 +139,7 @@ def test_at_resolution_reads_any_size_as_the_training_size(batch_norm):
     small = np.asarray(__import__("keras").layers.Resizing(16, 16, interpolation="area")(x))
     np.testing.assert_allclose(wrapped.predict(x, verbose=0), net.predict(small, verbose=0),
                                rtol=1e-5, atol=1e-5)
-    from cyclegan_lesson import sample_quality
+    from cyclegan_lesson.evaluation import sample_quality
 
     assert sample_quality.classifier_features(wrapped, x).shape == (2, 16)
     with pytest.raises(ValueError, match="size"):
@@ -147,7 +147,7 @@ def test_at_resolution_reads_any_size_as_the_training_size(batch_norm):
 
 
 def test_style_scores_takes_reference_images_or_their_features():
-    from cyclegan_lesson import sample_quality
+    from cyclegan_lesson.evaluation import sample_quality
 
     judge = _Constant().model
     x, ref = _images(n=6, seed=0), _images(n=8, seed=1)

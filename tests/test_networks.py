@@ -8,8 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from cyclegan_lesson import networks
-from cyclegan_lesson.networks import (
+from cyclegan_lesson.nn import networks
+from cyclegan_lesson.nn.networks import (
     patch_discriminator,
     receptive_field,
     receptive_field_table,
@@ -385,7 +385,7 @@ def test_compiled_discriminator_gradient_prints_no_remapper_error(capfd):
 
 
 def test_keep_luma_colourizer_keeps_the_input_luma_and_round_trips(tmp_path):
-    from cyclegan_lesson import colour_metrics
+    from cyclegan_lesson.evaluation import colour_metrics
 
     core = networks.unet_generator(image_size=32, ngf=4, in_channels=1, out_channels=2,
                                    norm="instance")
@@ -404,8 +404,8 @@ def test_keep_luma_colourizer_keeps_the_input_luma_and_round_trips(tmp_path):
 
 
 def test_luma_chroma_to_rgb_inverts_rgb_to_ycbcr_and_rejects_bad_shapes():
-    from cyclegan_lesson import colour_metrics
-    from cyclegan_lesson.layers import LumaChromaToRGB
+    from cyclegan_lesson.evaluation import colour_metrics
+    from cyclegan_lesson.nn.layers import LumaChromaToRGB
 
     rgb = np.random.default_rng(1).uniform(-1, 1, (3, 4, 4, 3)).astype(np.float32)
     ycc = colour_metrics.rgb_to_ycbcr(rgb)

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import pytest
 
-from cyclegan_lesson.layers import (
+from cyclegan_lesson.nn.layers import (
     InstanceNormalization,
     batch_norm_reference,
     group_norm_reference,

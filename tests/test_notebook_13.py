@@ -20,7 +20,8 @@ MODELS = Path(pretrained.folder("mnist2svhn", recursive=True))
 
 def test_shipped_generators(data_dir):
     import cyclegan_lesson  # noqa: F401
-    from cyclegan_lesson import classifiers, cyclegan
+    from cyclegan_lesson.evaluation import classifiers
+    from cyclegan_lesson.models import cyclegan
 
     comparison = json.loads((MODELS / "comparison.json").read_text())
     assert comparison["best"] in comparison["runs"]

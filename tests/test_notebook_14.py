@@ -31,7 +31,7 @@ TINY_PARAMETERS = {"eval_limit": 12, "live_steps": 2, "live_size": 32, "live_blo
 
 def test_shipped_generators_and_judges():
     import cyclegan_lesson  # noqa: F401
-    from cyclegan_lesson import cyclegan
+    from cyclegan_lesson.models import cyclegan
 
     for sub in ("", "no_identity"):
         recipe = json.loads((MODELS / sub / "recipe.json").read_text())

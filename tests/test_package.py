@@ -11,7 +11,8 @@ import keras
 import numpy as np
 import pytest
 
-from cyclegan_lesson import cyclegan, networks, residual_nets
+from cyclegan_lesson.models import cyclegan
+from cyclegan_lesson.nn import networks, residual_nets
 
 
 @pytest.mark.parametrize(

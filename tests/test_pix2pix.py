@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 
 import cyclegan_lesson  # noqa: F401  (registers the package's layers before any load)
-from cyclegan_lesson import colour_metrics, losses, networks, pix2pix, pretrained
+from cyclegan_lesson import pretrained
+from cyclegan_lesson.evaluation import colour_metrics
+from cyclegan_lesson.models import pix2pix
+from cyclegan_lesson.nn import losses, networks
 
 
 def test_pix2pix_loss_is_the_weighted_sum_of_its_terms():

@@ -1,4 +1,4 @@
-"""cyclegan_lesson.profiling: operation counts checked by hand and against TensorFlow's own
+"""cyclegan_lesson.training.profiling: operation counts checked by hand and against TensorFlow's own
 graph count, the matrix-product ceiling, the profiler's tables and ``bench --peak --profile``."""
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ import cyclegan_lesson  # noqa: F401
 import keras
 import tensorflow as tf
 
-from cyclegan_lesson import cli, losses, networks, profiling
-from cyclegan_lesson.cyclegan import build_cyclegan
+from cyclegan_lesson.nn import losses, networks
+from cyclegan_lesson.tools import cli
+from cyclegan_lesson.training import profiling
+from cyclegan_lesson.models.cyclegan import build_cyclegan
 
 
 def tiny(lambda_identity=0.5, size=32, **kw):

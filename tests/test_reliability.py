@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 import cyclegan_lesson  # noqa: F401
-from cyclegan_lesson import atomic, cli, image_io
+from cyclegan_lesson import atomic
+from cyclegan_lesson.tools import cli, image_io
 
 
 def _level(arr: np.ndarray) -> np.ndarray:
@@ -101,7 +102,7 @@ def test_not_an_image_and_truncated_images_are_named(tmp_path):
 def generator(tmp_path_factory):
     import keras
 
-    from cyclegan_lesson import networks
+    from cyclegan_lesson.nn import networks
 
     keras.utils.set_random_seed(0)
     g = networks.resnet_generator(n_blocks=1, ngf=4, image_size=32, in_channels=3,
@@ -220,7 +221,7 @@ def test_atomic_write_keeps_the_old_file_when_the_writer_fails(tmp_path):
 
 
 def test_check_resume_options_refuses_or_records_each_change():
-    from cyclegan_lesson.training import RESUME_KEYS, check_resume_options
+    from cyclegan_lesson.training.trainer import RESUME_KEYS, check_resume_options
 
     stored = {"step": 10, "options": {"batch_size": 4, "steps_per_epoch": 5, "adversarial":
                                       "lsgan", "lambda_cycle": 10.0, "epochs": 2}}
@@ -394,7 +395,7 @@ def test_an_existing_invalid_keras_file_is_named_with_its_true_reason(generator,
 
 def test_a_discriminator_is_refused_as_a_generator(tmp_path, capsys):
     """Row 25: a discriminator (32x32 -> 2x2) was "translated" into 2x2 PNGs."""
-    from cyclegan_lesson import networks
+    from cyclegan_lesson.nn import networks
 
     d = networks.patch_discriminator(image_size=32, in_channels=1, ndf=4, n_layers=2, name="D_A")
     d.save(tmp_path / "D_A.keras")
@@ -490,16 +491,16 @@ def test_sample_images_is_capped_and_infinite_weights_refused(tmp_path, capsys):
 
 
 def test_chapter_training_commands_report_bad_values_in_one_line(tmp_path):
-    """Row 84: python -m cyclegan_lesson.conditional_gan --checkpoint-every 4 gave a traceback."""
+    """Row 84: python -m cyclegan_lesson.models.conditional_gan --checkpoint-every 4 gave a traceback."""
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "cyclegan_lesson.conditional_gan", "--out",
+    proc = subprocess.run([sys.executable, "-m", "cyclegan_lesson.models.conditional_gan", "--out",
                            str(tmp_path / "cg"), "--checkpoint-every", "4"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
     assert proc.stderr.strip().splitlines()[-1].startswith(
-        "python -m cyclegan_lesson.conditional_gan: error: checkpoint_every (4) must be a "
+        "python -m cyclegan_lesson.models.conditional_gan: error: checkpoint_every (4) must be a "
         "multiple of chunk")
 
 
@@ -508,9 +509,9 @@ def test_a_checkpoint_that_cannot_be_written_is_one_line(tmp_path, capsys, monke
     import keras
     import tensorflow as tf
 
-    from cyclegan_lesson import losses
-    from cyclegan_lesson.callbacks import TrainingCheckpoint
-    from cyclegan_lesson.cyclegan import build_cyclegan
+    from cyclegan_lesson.models.cyclegan import build_cyclegan
+    from cyclegan_lesson.nn import losses
+    from cyclegan_lesson.training.callbacks import TrainingCheckpoint
 
     keras.utils.set_random_seed(0)
     model = build_cyclegan(32, 1, 3, n_blocks=0, ngf=2, ndf=2, n_layers=1, pool_size=0,
@@ -550,8 +551,8 @@ def test_resumable_reads_the_earlier_layout_and_keeps_two_complete_saves(tmp_pat
     still resumes; later saves are step folders, the two newest kept, the old files dropped."""
     import shutil
 
-    from cyclegan_lesson import conditional_gan as cg
-    from cyclegan_lesson import resumable
+    from cyclegan_lesson.models import conditional_gan as cg
+    from cyclegan_lesson.models import resumable
 
     model = cg.make_conditional_gan(latent_dim=4, filters=2, upsample="resize",
                                     learning_rate=1e-3, beta_1=0.5, seed=0)

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from cyclegan_lesson import residual_nets as rn
+from cyclegan_lesson.nn import residual_nets as rn
 
 # The residual net's shortcuts are parameter-free, so the budgets are identical; the tolerance
 # the chapter states ("same parameter budget") is 1 %, and the test also asserts exact equality.

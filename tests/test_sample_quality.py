@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import cyclegan_lesson  # noqa: F401
-from cyclegan_lesson import sample_quality as sq
+from cyclegan_lesson.evaluation import sample_quality as sq
 
 
 def test_frechet_distance_closed_form_1d_and_diagonal():
@@ -179,7 +179,7 @@ def test_disturb_levels_and_input_checks():
 def test_fd_mnist_zero_for_one_distribution_and_grows_with_disturbance(data_dir):
     """Heusel et al.'s disturbance test on the shipped MNIST judge's features: two halves of the
     test set are close, and more noise, blur or occlusion moves one half monotonically away."""
-    from cyclegan_lesson import classifiers
+    from cyclegan_lesson.evaluation import classifiers
 
     judge = classifiers.load_shipped_classifier("mnist")
     images, _ = classifiers.load_digit_arrays("mnist", "test", str(data_dir), limit=2000)

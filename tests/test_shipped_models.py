@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import cyclegan_lesson  # noqa: F401
-from cyclegan_lesson import classifiers, metrics, pretrained
+from cyclegan_lesson import pretrained
+from cyclegan_lesson.evaluation import classifiers, metrics
 
 CLS_DIR = pretrained.folder("classifiers")
 N = 400

@@ -1,4 +1,4 @@
-"""cyclegan_lesson.show: the source a chapter displays is the package's, minus docstring and
+"""cyclegan_lesson.book.show: the source a chapter displays is the package's, minus docstring and
 input checks; tables and the compact layer table."""
 
 from __future__ import annotations
@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 import cyclegan_lesson  # noqa: F401
-from cyclegan_lesson import losses, show
+from cyclegan_lesson.book import show
+from cyclegan_lesson.nn import losses
 
 
 def _check_count(n):

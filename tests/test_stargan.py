@@ -14,7 +14,7 @@ import pytest
 
 import cyclegan_lesson  # noqa: F401
 from cyclegan_lesson import digit_domains as dd
-from cyclegan_lesson import stargan as sg
+from cyclegan_lesson.models import stargan as sg
 
 K = dd.NUM_DOMAINS
 
@@ -238,7 +238,7 @@ def test_train_writes_the_generator_and_resumes(tmp_path, data_dir):
 def test_shipped_generator_translates_toward_the_ground_truth(data_dir):
     """The shipped G (models/stargan_digits): documented inputs and range, its record, and on
     real test digits its translations are closer to the ground truth than the input is."""
-    from cyclegan_lesson import classifiers, metrics
+    from cyclegan_lesson.evaluation import classifiers, metrics
 
     g, info = sg.load_shipped_generator()
     assert [tuple(t.shape) for t in g.inputs] == [(None, 32, 32, 3), (None, K)]

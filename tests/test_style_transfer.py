@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import cyclegan_lesson  # noqa: F401
-from cyclegan_lesson import painting_classifier as pc
-from cyclegan_lesson import style_transfer as st
+from cyclegan_lesson.evaluation import painting_classifier as pc
+from cyclegan_lesson.models import style_transfer as st
 
 
 def np_(x):
@@ -185,7 +185,7 @@ def test_painting_classifier_batch_norm_variant():
 
 
 def test_monet_share_from_features_matches_the_images(data_dir):
-    from cyclegan_lesson import sample_quality
+    from cyclegan_lesson.evaluation import sample_quality
 
     net = pc.painting_classifier(width=4, batch_norm=True)
     x = np.random.default_rng(0).uniform(-1, 1, (12, 16, 16, 3)).astype(np.float32)

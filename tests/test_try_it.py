@@ -1,4 +1,4 @@
-"""ONNX export of the shipped models (cyclegan_lesson.onnx_export, `export-onnx`) and the build
+"""ONNX export of the shipped models (cyclegan_lesson.tools.onnx_export, `export-onnx`) and the build
 step of the book's Try it page (book/_ext/try_it.py). The page itself, in a browser, is tested in
 tests/test_book.py::test_try_it_page_translates_in_the_browser (it reuses the book build)."""
 
@@ -16,7 +16,8 @@ import pytest
 
 import cyclegan_lesson  # noqa: F401
 from conftest import run_cli
-from cyclegan_lesson import onnx_export, pretrained
+from cyclegan_lesson import pretrained
+from cyclegan_lesson.tools import onnx_export
 
 ROOT = Path(__file__).resolve().parents[1]
 #: |Keras - onnxruntime| allowed on real test images (float32 rounding, op order)
@@ -105,7 +106,7 @@ def test_cli_export_onnx(tmp_path, data_dir):
 
 def test_cli_export_onnx_bad_input(tmp_path, capsys):
     """One-line errors and exit code 2 (in-process: the same main() as `python -m`)."""
-    from cyclegan_lesson import cli
+    from cyclegan_lesson.tools import cli
 
     code = cli.main(["export-onnx", "--model", str(tmp_path / "none.keras"),
                      "--out", str(tmp_path / "x.onnx"), "--check-images", "0"])

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cyclegan_lesson import vae
+from cyclegan_lesson.models import vae
 
 
 def _tiny(latent_dim=2, **kwargs):

@@ -13,8 +13,8 @@ import pytest
 import tensorflow as tf
 
 import cyclegan_lesson  # noqa: F401
-from cyclegan_lesson import gan, wgan
-from cyclegan_lesson import losses as L
+from cyclegan_lesson.models import gan, wgan
+from cyclegan_lesson.nn import losses as L
 
 
 def _f(x):

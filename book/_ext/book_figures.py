@@ -1,7 +1,7 @@
 """Figures for the Markdown pages, drawn at build time by the package itself.
 
 ``book/intro.md`` cannot run code, yet its cycle diagram must be the one
-:func:`cyclegan_lesson.plotting.cycle_diagram` draws (no stored image drifting away from the
+:func:`cyclegan_lesson.book.plotting.cycle_diagram` draws (no stored image drifting away from the
 code). On ``builder-inited`` -- before Sphinx reads a page -- this extension renders every figure
 in :data:`FIGURES` into ``book/_generated/`` (ignored by git), where the pages reference them
 with a MyST ``{figure}`` directive. The package is imported from this checkout's ``src/``, so
@@ -33,7 +33,7 @@ def _plotting():
     import matplotlib
 
     matplotlib.use("Agg")
-    from cyclegan_lesson import plotting
+    from cyclegan_lesson.book import plotting
 
     return plotting
 

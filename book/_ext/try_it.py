@@ -11,7 +11,7 @@ files, so everything it needs arrives as classic ``<script>`` files written here
   threads would need cross-origin isolation, which ``file://`` pages lack), gzip + base64, and
   the small ES module that loads it, as text;
 * ``models.js``: the four ONNX graphs (gzip + base64), exported from ``models/`` with
-  :func:`cyclegan_lesson.onnx_export.export_and_check`, which also measures the largest
+  :func:`cyclegan_lesson.tools.onnx_export.export_and_check`, which also measures the largest
   difference to Keras on real test digits (shown on the page); and a few real MNIST test digits
   to start from, read through the data layer (``../shared/data`` beside the checkout, else a
   tfds download; without either the page simply offers none);
@@ -93,7 +93,8 @@ def _package():
     if (src / "cyclegan_lesson").is_dir() and str(src) not in sys.path:
         sys.path.insert(0, str(src))
     import cyclegan_lesson  # noqa: F401
-    from cyclegan_lesson import onnx_export, pretrained
+    from cyclegan_lesson import pretrained
+    from cyclegan_lesson.tools import onnx_export
 
     return onnx_export, pretrained
 

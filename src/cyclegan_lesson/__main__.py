@@ -1,7 +1,8 @@
-"""``python -m cyclegan_lesson {train,translate,bench} ...`` (see :mod:`cyclegan_lesson.cli`)."""
+"""``python -m cyclegan_lesson {train,translate,bench} ...`` (see
+:mod:`cyclegan_lesson.tools.cli`)."""
 
 import sys
 
-from .cli import main
+from .tools.cli import main
 
 sys.exit(main())

@@ -16,6 +16,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
+#: The package version (``cyclegan_lesson.__version__``; ``pyproject.toml`` holds the same).
+__version__ = "0.1.0"
+
 __all__ = ["set_seed", "device_summary", "describe_run", "RunClock", "repository_root",
            "default_data_dir"]
 
@@ -74,8 +77,6 @@ def describe_run(parameters: Mapping[str, object] | None = None) -> dict:
         import tensorflow as tf
 
         info["tensorflow"] = tf.__version__
-    from . import __version__
-
     where = "repository checkout" if repository_root() else "installed package"
     info["cyclegan_lesson"] = f"{__version__} ({where})"
     info["device"] = device_summary()
@@ -134,7 +135,7 @@ def default_data_dir() -> str | None:
 def shipped_model_parser(module: str, shipped_folder: str, description: str | None,
                          steps_default: int, steps_what: str = "training steps"):
     """The ``argparse`` parser shared by the training commands of the chapters' shipped models
-    (``python -m cyclegan_lesson.<module> --out DIR --data-dir DIR --steps N``): the three
+    (``python -m cyclegan_lesson.models.<module> --out DIR --data-dir DIR --steps N``): the three
     common options; each module adds its recipe's options to the returned parser."""
     import argparse
 
