@@ -197,3 +197,28 @@ def test_resume_after_a_crash_equals_one_straight_run(tmp_path, data_dir):
         assert resumed["history"][key][-1] == pytest.approx(values[-1], rel=1e-5, abs=1e-6), key
     history = (tmp_path / "resumed" / "history.csv").read_text().strip().splitlines()
     assert [row.split(",")[0] for row in history[1:]] == ["0", "1", "2"]
+
+
+@pytest.mark.parametrize("damage", ["truncated_data", "garbage_index"])
+def test_a_damaged_newest_checkpoint_falls_back_to_the_older_one(trained, tmp_path, damage,
+                                                                  capsys):
+    """Probe rows 76-77: a truncated ``.data`` or a garbage ``.index`` of the newest
+    checkpoint is named and the older kept checkpoint restored; all damaged: one-line
+    ValueError."""
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(trained["out"], out)
+    ckpts = out / "checkpoints"
+    if damage == "truncated_data":
+        data = ckpts / "ckpt-8.data-00000-of-00001"
+        data.write_bytes(data.read_bytes()[:1000])
+    else:
+        (ckpts / "ckpt-8.index").write_bytes(b"garbage" * 3)
+    fresh = tiny(seed=1)
+    assert TrainingCheckpoint(fresh, out).restore() == 6
+    assert "ckpt-8 is damaged" in capsys.readouterr().err
+    assert int(fresh.g_optimizer.iterations.numpy()) == 6
+    (ckpts / "ckpt-6.index").write_bytes(b"")
+    with pytest.raises(ValueError, match="no intact checkpoint in .*ckpt-8.*ckpt-6"):
+        TrainingCheckpoint(tiny(seed=1), out).restore()

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import pytest
 
-from cyclegan_lesson import keras_compat
+from cyclegan_lesson.files import keras_compat
 
 
 def _small_model() -> keras.Model:

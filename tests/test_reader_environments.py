@@ -90,7 +90,8 @@ def _shipped_outputs(python: str, env: dict, out: Path) -> dict:
 import json, sys, warnings
 import numpy as np, keras
 import cyclegan_lesson
-from cyclegan_lesson import keras_compat, pretrained
+from cyclegan_lesson import pretrained
+from cyclegan_lesson.files import keras_compat
 warnings.filterwarnings("ignore")
 models = {str(ROOT / "models")!r}
 arrays, report = {{}}, {{"keras": keras.__version__, "files": []}}

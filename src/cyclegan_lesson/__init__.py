@@ -9,8 +9,8 @@ listed after it; ``tests/test_layout.py`` checks it, and that no import cycle ex
 
 1. top-level modules -- ``data`` (the six domains as tf.data), ``digit_domains`` (StarGAN's
    seven), ``pretrained`` (the shipped models, checked against their SHA-256 manifest),
-   ``runinfo`` (what a run prints: versions, device, wall time), ``keras_compat`` (loads
-   ``.keras`` files saved by a newer Keras);
+   ``runinfo`` (what a run prints: versions, device, wall time), and ``files`` (files replaced
+   atomically; ``.keras`` files saved by a newer Keras loaded);
 2. ``nn`` -- layers, network builders, losses: the building blocks;
 3. ``book`` -- figures, source listings and tables for the chapters;
 4. ``evaluation`` -- the judges: metrics, classifiers, sample quality, the case studies' tables;

@@ -354,18 +354,49 @@ def _data_root(data_dir) -> Path:
     return root
 
 
+class DataFileError(ValueError):
+    """A data file that exists but cannot be used (truncated, not the right format, or not the
+    file ``manifest.csv`` lists); the message names it and says how to fix it."""
+
+
+def _damaged(path, reason: str) -> DataFileError:
+    reason = " ".join(str(reason).split())[:160]
+    return DataFileError(f"data file {path} is damaged or not what it should be ({reason}); "
+                         "replace it with a fresh copy (../shared/data/README.md lists the "
+                         "SHA-256 of each file)")
+
+
 @functools.lru_cache(maxsize=4)
 def _npz_arrays(path: str, split: str) -> tuple[np.ndarray, np.ndarray]:
     """``(x uint8 NHWC, y int64)`` of one split of an npz file, cached (uint8: small)."""
-    with np.load(path) as npz:
+    import zipfile
+
+    try:
+        npz = np.load(path)  # allow_pickle=False: object data is refused, never loaded
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise _damaged(path, f"not a readable .npz file: {exc}") from None
+    except ValueError as exc:
+        text = str(exc)
+        if "pickle" in text:
+            text = "it holds pickled (object) data, which is never loaded"
+        raise _damaged(path, text) from None
+    if not hasattr(npz, "files"):  # a plain .npy file
+        raise _damaged(path, "a single .npy array, not an .npz archive")
+    with npz:
         missing = [k for k in (f"x_{split}", f"y_{split}") if k not in npz.files]
         if missing:
             raise _layout_error(
                 f"{path} is incomplete: it has no {' / '.join(missing)} "
                 f"(keys found: {', '.join(npz.files)})."
             )
-        x = npz[f"x_{split}"]
-        y = npz[f"y_{split}"].astype(np.int64).reshape(-1)
+        try:
+            x = npz[f"x_{split}"]
+            y = npz[f"y_{split}"].astype(np.int64).reshape(-1)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as exc:
+            text = str(exc)
+            if "pickle" in text or "Object arrays" in text:
+                text = "it holds object arrays (pickled data), which are never loaded"
+            raise _damaged(path, text) from None
     if x.dtype != np.uint8:
         raise _layout_error(f"{path}: x_{split} must be uint8, found {x.dtype}.")
     if x.ndim == 3:
@@ -440,9 +471,11 @@ def _offline_files(domain: Domain, split: str, data_dir) -> list[str]:
     files = sorted(p.name for p in folder.iterdir()
                    if p.suffix.lower() in (".jpg", ".jpeg"))
     manifest = root / "manifest.csv"
+    expected: dict[str, str] = {}
     if manifest.is_file():
         with open(manifest, newline="") as f:
-            expected = [row["filename"] for row in csv.DictReader(f) if row.get("split") == sub]
+            expected = {row["filename"]: row.get("sha256") or ""
+                        for row in csv.DictReader(f) if row.get("split") == sub}
         missing = sorted(set(expected) - set(files))
         if missing:
             shown = ", ".join(f"{domain.offline_file}/{sub}/{m}" for m in missing[:3])
@@ -451,12 +484,36 @@ def _offline_files(domain: Domain, split: str, data_dir) -> list[str]:
                 f"data_dir {str(root.parent)!r} is incomplete: {len(missing)} of "
                 f"{len(expected)} images listed in manifest.csv are missing ({shown}{more})."
             )
+    for name in files:
+        _check_jpeg(folder / name, expected.get(name))
     if not files:
         raise _layout_error(
             f"data_dir {str(root.parent)!r} is incomplete: {domain.offline_file}/{sub}/ "
             "holds no .jpg images."
         )
     return [str(folder / name) for name in files]
+
+
+def _check_jpeg(path: Path, sha256: str | None) -> None:
+    """:class:`DataFileError` naming ``path`` when its SHA-256 differs from ``manifest.csv``'s
+    (``sha256``; when the manifest lists it) or, without one, when it is not a whole JPEG (no
+    start or end marker: truncated or another kind of file). Cached per size and time."""
+    stat = path.stat()
+    _check_jpeg_cached(str(path), sha256 or "", stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8192)
+def _check_jpeg_cached(path: str, sha256: str, size: int, mtime_ns: int) -> None:
+    import hashlib
+
+    data = Path(path).read_bytes()
+    if sha256:
+        found = hashlib.sha256(data).hexdigest()
+        if found != sha256.lower():
+            raise _damaged(path, f"SHA-256 {found[:12]}..., manifest.csv lists "
+                                 f"{sha256[:12]}...")
+    elif not (data[:2] == b"\xff\xd8" and b"\xff\xd9" in data[-4096:]):
+        raise _damaged(path, "not a complete JPEG file (start or end marker missing)")
 
 
 def _decode_file(path, domain: Domain, size: int):

@@ -37,7 +37,7 @@ import urllib.request
 from functools import lru_cache
 from pathlib import Path
 
-from . import keras_compat
+from .files import keras_compat
 
 __all__ = ["path", "folder", "load_keras_file", "shipped_model_and_record", "names", "base_url", "cache_dir", "download_verified", "sha256_of",
            "PretrainedUnavailableError", "MODELS_URL_ENV", "CACHE_ENV"]
@@ -99,7 +99,13 @@ def download_verified(url: str, dest: str | os.PathLike, sha256: str, size: int 
                 with urllib.request.urlopen(url, timeout=60) as response:
                     total = int(response.headers.get("Content-Length") or 0) or size
                     bar = _progress_bar(total, what) if progress else None
+                    got = 0
                     while block := response.read(2**20):
+                        got += len(block)
+                        if size is not None and got > size:  # stop at the expected size
+                            raise PretrainedUnavailableError(
+                                f"download of {what} from {url} is longer than the expected "
+                                f"{size} bytes; stopped and discarded. {fix}".strip())
                         out.write(block)
                         if bar is not None:
                             bar.update(len(block))
@@ -241,7 +247,36 @@ def load_keras_file(file, what: str, hint: str = ""):
     file = os.fspath(file)
     if not os.path.exists(file):
         raise FileNotFoundError(f"{what} file not found: {file}" + (f"; {hint}" if hint else ""))
-    return keras_compat.load_model(file, compile=False)
+    check_keras_archive(file)
+    try:
+        return keras_compat.load_model(file, compile=False)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file: one line with the reason
+        text = " ".join((str(exc).strip() or type(exc).__name__).split())[:300]
+        raise ValueError(f"cannot load {what} from {file}: {text}") from exc
+
+
+def check_keras_archive(file) -> None:
+    """``ValueError`` naming ``file`` when it ends in ``.keras`` but is not a whole ``.keras``
+    archive (a zip with ``config.json``): truncated, or another kind of file. Keras itself
+    reports such a file as "File not found"."""
+    import zipfile
+
+    file = os.fspath(file)
+    if not file.endswith(".keras") or not os.path.isfile(file):
+        return
+    reason = None
+    if not zipfile.is_zipfile(file):
+        reason = "not a zip archive: truncated, or another kind of file"
+    else:
+        try:
+            with zipfile.ZipFile(file) as archive:
+                if "config.json" not in archive.namelist():
+                    reason = "a zip archive without config.json"
+        except (zipfile.BadZipFile, OSError) as exc:
+            reason = f"a damaged zip archive ({exc})"
+    if reason:
+        raise ValueError(f"{file} is not a valid .keras model file ({reason}); export it again "
+                         "(model.save('name.keras'))")
 
 
 def shipped_model_and_record(name: str, model_file: str, record_file: str, what: str):

@@ -151,3 +151,18 @@ def shipped_model_parser(module: str, shipped_folder: str, description: str | No
     parser.add_argument("--steps", type=int, default=None,
                         help=f"{steps_what} (default {steps_default})")
     return parser
+
+
+def run_command(main, prog: str, argv=None) -> int:
+    """Run a chapter's training command ``main(argv)``; bad input (``ValueError``, a missing or
+    unwritable file) is one line ``<prog>: error: ...`` on stderr and exit code 2, never a
+    traceback."""
+    import sys
+
+    try:
+        return main(argv)
+    except (ValueError, FileNotFoundError, PermissionError, NotADirectoryError,
+            IsADirectoryError) as exc:
+        text = " ".join((str(exc).strip() or type(exc).__name__).splitlines()[0].split())
+        print(f"{prog}: error: {text}", file=sys.stderr)
+        return 2

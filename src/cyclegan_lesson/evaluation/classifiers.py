@@ -42,7 +42,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from .. import keras_compat
+from ..files import keras_compat
 
 __all__ = [
     "CLASSIFIER_DOMAINS",

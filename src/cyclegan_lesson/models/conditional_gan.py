@@ -41,6 +41,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from ..files import atomic
 from . import gan, resumable
 
 __all__ = [
@@ -348,14 +349,15 @@ def save_generator(generator: keras.Model, folder, record: dict | None = None) -
     shape, value range, classes, and ``record``: recipe, measurements, wall time)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    generator.save(folder / "generator.keras")
+    with atomic.replacing(folder / "generator.keras") as tmp:
+        generator.save(tmp)
     info = {"latent_dim": _latent_dim(generator), "image_size": IMAGE_SIZE,
             "image_shape": list(generator.output_shape[1:]), "num_classes": NUM_CLASSES,
             "value_range": [-1.0, 1.0],
             "inputs": {"z": "float32 (latent_dim,), N(0, I)", "label": "int32 (), 0-9"},
             "output": "float32 NHWC (32, 32, 1) in [-1, 1]; MNIST 28x28 padded to 32x32",
             **(record or {})}
-    (folder / "generator.json").write_text(json.dumps(info, indent=1, default=float) + "\n")
+    atomic.write_text(folder / "generator.json", json.dumps(info, indent=1, default=float) + "\n")
     return folder / "generator.keras"
 
 
@@ -415,7 +417,7 @@ def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int
               "train_wall_s": round(history["wall_s"], 1), "device": device_summary(),
               "keras": keras.__version__}
     save_generator(model.generator, out, record)
-    (out / "history.json").write_text(json.dumps(history))
+    atomic.write_text(out / "history.json", json.dumps(history))
     return record
 
 
@@ -502,4 +504,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from ..runinfo import run_command
+
+    raise SystemExit(run_command(main, "python -m cyclegan_lesson.models.conditional_gan"))

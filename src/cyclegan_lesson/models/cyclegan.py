@@ -30,7 +30,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from .. import keras_compat
+from ..files import keras_compat
+from ..files import atomic
 from ..nn import losses
 from ..nn.numerics import (PRECISIONS, NonFiniteError, check_precision,  # noqa: F401
                            first_non_finite_weight, precision_scope)
@@ -821,7 +822,8 @@ def save_generators(
             continue
         gen = getattr(model, key)
         path = directory / f"{key}.keras"
-        gen.save(path)
+        with atomic.replacing(path) as tmp:  # the previous export stays until this one is whole
+            gen.save(tmp)
         in_shape, out_shape = _image_shape(gen, "input"), _image_shape(gen, "output")
         meta["generators"][key] = {
             "file": path.name,
@@ -832,8 +834,13 @@ def save_generators(
             "output_channels": out_shape[2],
             "parameter_count": _count_params(gen),
         }
-    (directory / METADATA_FILE).write_text(json.dumps(meta, indent=2, default=str) + "\n")
+    atomic.write_text(directory / METADATA_FILE, json.dumps(meta, indent=2, default=str) + "\n")
     return meta
+
+
+def _same_shapes(entry: dict, meta: dict) -> bool:
+    return all(entry.get(k) == meta[k] for k in ("image_size", "input_channels",
+                                                   "output_channels") if k in entry)
 
 
 def load_generator(path) -> tuple[keras.Model, dict]:
@@ -847,11 +854,18 @@ def load_generator(path) -> tuple[keras.Model, dict]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such model file: {path}")
+    from ..pretrained import check_keras_archive
+
+    check_keras_archive(path)  # a truncated or non-zip file: its reason, not "File not found"
     try:
         model = keras_compat.load_model(path, compile=False)
     except Exception as exc:  # noqa: BLE001 - report any unreadable file the same way
         raise ValueError(f"cannot load a Keras model from {path}: {exc}") from exc
     in_shape, out_shape = _image_shape(model, "input"), _image_shape(model, "output")
+    if in_shape[:2] != out_shape[:2]:
+        raise ValueError(f"{path} is not a generator: it maps {in_shape[0]}x{in_shape[1]} "
+                         f"images to {out_shape[0]}x{out_shape[1]} (a discriminator?); use an "
+                         "exported G_AB.keras or G_BA.keras")
     meta: dict = {
         "file": path.name,
         "image_size": [in_shape[0], in_shape[1]],
@@ -866,7 +880,7 @@ def load_generator(path) -> tuple[keras.Model, dict]:
         except (OSError, ValueError):
             saved = {}
         entry = saved.get("generators", {}).get(path.stem)
-        if entry:
+        if entry and _same_shapes(entry, meta):  # a JSON of another model is not used
             meta.update(entry)
             for key in ("domain_a", "domain_b", "value_range", "training_steps", "parameters"):
                 if key in saved:

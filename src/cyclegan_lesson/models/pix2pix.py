@@ -44,6 +44,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from ..files import atomic
 from ..nn import losses, networks
 from . import resumable
 
@@ -229,13 +230,14 @@ def save_generator(generator: keras.Model, folder, record: dict | None = None) -
     range, and ``record``: recipe, wall time, measurements)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    generator.save(folder / "G.keras")
+    with atomic.replacing(folder / "G.keras") as tmp:
+        generator.save(tmp)
     info = {"format": "cyclegan_lesson pix2pix generator v1", "from": "cifar10_gray",
             "to": "cifar10_color", "input": "float32 NHWC (32, 32, 1): ITU-R 601 luma in [-1, 1]",
             "output": "float32 NHWC (32, 32, 3): RGB in [-1, 1], luma equal to the input",
             "value_range": [-1.0, 1.0], "parameter_count": int(generator.count_params()),
             **(record or {})}
-    (folder / "G.json").write_text(json.dumps(info, indent=1, default=float) + "\n")
+    atomic.write_text(folder / "G.json", json.dumps(info, indent=1, default=float) + "\n")
     return folder / "G.keras"
 
 
@@ -330,7 +332,7 @@ def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int
         lambda h: (f"L1 {h['g_l1'][-1]:.4f} GAN {h['g_gan'][-1]:.3f} d_loss "
                    f"{h['d_loss'][-1]:.3f} D(x,y) {h['d_real'][-1]:.2f} D(x,G(x)) "
                    f"{h['d_fake'][-1]:.2f}"), on_progress)
-    with open(out / "history.csv", "w", newline="") as f:
+    with atomic.replacing(out / "history.csv") as tmp, open(tmp, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["step", *keys])
         for i, s in enumerate(history.get("step", [])):
@@ -431,4 +433,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from ..runinfo import run_command
+
+    raise SystemExit(run_command(main, "python -m cyclegan_lesson.models.pix2pix"))

@@ -482,6 +482,7 @@ def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int
     ``<out>/checkpoint`` every ``checkpoint_every`` steps and continuing from it when it
     exists; at the end write ``<out>/generator.keras`` and ``generator.json`` (recipe, wall
     time, device, the loss history per ``chunk``). Returns the record."""
+    from ..files import atomic
     from ..runinfo import device_summary
     from . import resumable
 
@@ -514,8 +515,9 @@ def train(out, *, data_dir=None, steps: int | None = None, checkpoint_every: int
               "output": "float32 (32, 32, 3) in [-1, 1]",
               "history": {k: v for k, v in history.items() if k != "wall_s"}}
     out.mkdir(parents=True, exist_ok=True)
-    model.generator.save(out / "generator.keras")
-    (out / "generator.json").write_text(json.dumps(record, default=float) + "\n")
+    with atomic.replacing(out / "generator.keras") as tmp:
+        model.generator.save(tmp)
+    atomic.write_text(out / "generator.json", json.dumps(record, default=float) + "\n")
     return record
 
 
@@ -544,4 +546,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from ..runinfo import run_command
+
+    raise SystemExit(run_command(main, "python -m cyclegan_lesson.models.stargan"))

@@ -64,6 +64,8 @@ def _float(minimum: float, strict: bool = False):
         if value != value or value < minimum or (strict and value == minimum):
             raise argparse.ArgumentTypeError(
                 f"must be {'>' if strict else '>='} {minimum}, got {text}")
+        if value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
         return value
 
     parse.__name__ = "number"
@@ -212,7 +214,8 @@ def _add_train_run(t: argparse.ArgumentParser) -> None:
                    help="save a checkpoint every N steps as well as at each epoch end "
                         "(0: epoch ends only)")
     t.add_argument("--sample-images", type=_int(0), default=6,
-                   help="test images per domain in the per-epoch sample grid (0: none)")
+                   help="test images per domain in the per-epoch sample grid (0: none; at most "
+                        "64)")
     t.add_argument("--val-steps", type=_int(0), default=0,
                    help="validation batches from the test splits after each epoch (0: none)")
     t.add_argument("--mirrored", action="store_true",
@@ -247,6 +250,10 @@ def _add_train_run(t: argparse.ArgumentParser) -> None:
     t.add_argument("--classifier-b", metavar="FILE.keras", default=None,
                    help="domain-B classifier of the semantic loss (default: "
                         "models/classifiers/<domain>_semantic.keras)")
+    t.add_argument("--allow-changed-options", action="store_true",
+                   help="resume even if the batch size, steps per epoch, seed, learning rate "
+                        "or a loss option differs from the run in --out (the change is "
+                        "recorded in train_state.json; by default such a resume is refused)")
 
 
 def _add_translate(sub) -> None:
@@ -404,32 +411,31 @@ def _collect_inputs(inputs) -> list[Path]:
 
 
 def _read_image(path: Path, size: tuple[int, int] | None, channels: int):
-    """``(float32 HWC in [-1, 1] at ``size`` (None: its own size), original (width, height))``."""
-    import numpy as np
-    from PIL import Image, UnidentifiedImageError
+    """``(float32 HWC in [-1, 1] at ``size`` (None: its own size), original (width, height))``
+    (:func:`cyclegan_lesson.image_io.read_image`: true 16-bit and float levels, EXIF
+    orientation, decompression bombs refused)."""
+    from .image_io import read_image
 
-    try:
-        with Image.open(path) as img:
-            img.load()
-            original = img.size
-            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-                img = img.convert("RGBA").convert("RGB")  # drop alpha
-            if img.mode.startswith("I;16") or img.mode == "I":
-                arr = np.asarray(img, dtype=np.float32)
-                img = Image.fromarray(np.clip(arr / max(arr.max(), 1) * 255, 0, 255)
-                                      .astype(np.uint8))
-            # PIL's RGB -> L conversion is the ITU-R 601 luma 0.299 R + 0.587 G + 0.114 B.
-            img = img.convert("L" if channels == 1 else "RGB")
-            if size is not None and img.size != (size[1], size[0]):
-                img = img.resize((size[1], size[0]), Image.Resampling.BICUBIC)
-            arr = np.asarray(img, dtype=np.float32)
-    except UnidentifiedImageError:
-        raise UsageError(f"not an image file: {path}") from None
-    except (OSError, SyntaxError) as exc:  # truncated or corrupt image data
-        raise UsageError(f"cannot read image {path}: {exc}") from None
-    if arr.ndim == 2:
-        arr = arr[..., None]
-    return arr / 127.5 - 1.0, original
+    return read_image(path, size, channels)
+
+
+def _check_out_apart(inputs, files: list[Path], out: Path) -> None:
+    """:class:`UsageError` when ``out`` is an input folder, lies inside one (a later run would
+    translate its own outputs) or is the folder of an input file (the translations would
+    be mixed with, and could overwrite, the inputs)."""
+    import os
+
+    target = Path(os.path.realpath(out))
+    for item in inputs:
+        folder = Path(os.path.realpath(item))
+        if Path(item).is_dir() and (target == folder or folder in target.parents):
+            raise UsageError(f"--out {out} is inside the input folder {item}: the translations "
+                             "would be read back as inputs or overwrite them; choose an output "
+                             "folder outside it")
+    for f in files:
+        if Path(os.path.realpath(f)).parent == target:
+            raise UsageError(f"--out {out} is the folder of the input {f}: the translations "
+                             "could overwrite the inputs; choose another output folder")
 
 
 def translate_files(model_path, inputs, out_dir, *, keep_size: bool = False,
@@ -451,6 +457,7 @@ def translate_files(model_path, inputs, out_dir, *, keep_size: bool = False,
     from ..training.trainer import check_output_dir
 
     files = _collect_inputs(inputs)
+    _check_out_apart(inputs, files, Path(out_dir))
     out = check_output_dir(out_dir)
     try:
         model, meta = load_generator(model_path)
@@ -488,7 +495,10 @@ def _write_result(arr, original: tuple[int, int], src: Path, out: Path, used: se
     while name in used:
         name, k = f"{src.stem}_{k}.png", k + 1
     used.add(name)
-    img.save(out / name)
+    from ..files.atomic import replacing
+
+    with replacing(out / name) as tmp:  # a symlink in out is replaced, never followed
+        img.save(tmp, format="PNG")
     return str(out / name)
 
 
@@ -506,14 +516,25 @@ def _translate_full_size(model, files: list[Path], out: Path, channels: int, *,
     if tile % multiple:
         raise UsageError(f"--tile must be a multiple of the generator's stride {multiple}, "
                          f"got {tile}")
-    images = [_read_image(f, None, channels) for f in files]  # all checked first
+    from .image_io import image_size
+
+    sizes = [image_size(f) for f in files]  # all checked first (headers only)
     written: list[str] = []
     used: set[str] = set()
-    for (image, original), src in zip(images, files, strict=True):
+    for (w, h), src in zip(sizes, files, strict=True):  # decoded one at a time
+        target = None
         if short_side is not None:
-            h, w = any_size.fit_scale(image.shape[0], image.shape[1], short_side, multiple)
-            image = _read_image(src, (h, w), channels)[0]
-        result = any_size.translate_any_size(free, image, tile=tile, overlap=min(64, tile // 4))
+            target = any_size.fit_scale(h, w, short_side, multiple)
+        image, original = _read_image(src, target, channels)
+        try:
+            result = any_size.translate_any_size(free, image, tile=tile,
+                                                 overlap=min(64, tile // 4))
+        except Exception as exc:  # e.g. a side too small for the generator's padding
+            if type(exc).__name__ != "InvalidArgumentError":
+                raise
+            raise UsageError(f"{src} ({image.shape[1]}x{image.shape[0]}) cannot be translated "
+                             "at full size (too small for the generator?): "
+                             f"{str(exc).strip().splitlines()[0][:150]}") from None
         arr = plotting.to_uint8(result[None])[0]
         written.append(_write_result(arr, original, src, out, used, keep_size))
     return written
@@ -555,6 +576,7 @@ def _cmd_train(args) -> int:
         keep_luma=args.keep_luma, norm=args.norm, luma_g_ba=args.luma_g_ba,
         g_ba=args.g_ba,
         n_downsampling=args.n_downsampling,
+        allow_changed_options=args.allow_changed_options,
     )
     run = train(config)
     out = Path(run.out_dir)
@@ -635,6 +657,7 @@ def _cmd_evaluate(args) -> int:
         folder = Path(args.run or args.models)
     if not folder.is_dir():
         raise FileNotFoundError(f"folder {folder} does not exist")
+    _check_run_task(folder, args.task)
     paths = [folder / "G_AB.keras", folder / "G_BA.keras"]
     for path in paths[:1] if args.task == "gray2color" else paths:
         if not path.is_file():
@@ -654,6 +677,26 @@ def _cmd_evaluate(args) -> int:
     report = {"task": args.task, "generators": str(folder), **report}
     print(json.dumps(report, indent=2))
     return 0
+
+
+def _check_run_task(folder: Path, task: str) -> None:
+    """:class:`UsageError` when ``folder``'s ``generators.json`` names other domains than
+    ``task``'s (e.g. ``evaluate --task gray2color`` on a mnist2svhn run)."""
+    from .. import data
+
+    record = folder / "generators.json"
+    if not record.is_file():
+        return
+    try:
+        saved = json.loads(record.read_text())
+    except (OSError, ValueError):
+        return
+    domains = (saved.get("domain_a"), saved.get("domain_b"))
+    wanted = tuple(d.name for d in data.get_task(task))
+    if None not in domains and domains != wanted:
+        raise UsageError(f"{folder} holds generators of {domains[0]} <-> {domains[1]} "
+                         f"(generators.json), not of --task {task} ({wanted[0]} <-> "
+                         f"{wanted[1]})")
 
 
 def _cmd_export_onnx(args) -> int:
@@ -729,8 +772,7 @@ def main(argv=None) -> int:
               + ("; run the same command again to resume from the last checkpoint"
                  if args.command == "train" else ""), file=sys.stderr)
         return 130
-    except (UsageError, ValueError, FileNotFoundError, NotADirectoryError, FileExistsError,
-            PermissionError, IsADirectoryError) as exc:
+    except (UsageError, ValueError, OSError) as exc:  # bad input, unreadable or unwritable files
         print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except RuntimeError as exc:

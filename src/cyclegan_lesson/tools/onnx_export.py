@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import keras_compat
+from ..files import keras_compat
 
 __all__ = [
     "check_images",
@@ -69,7 +69,9 @@ def _load(model):
     if path.suffix != ".keras":
         raise ValueError(f"expected a Keras 3 .keras file, got {path.name}; save the model with "
                          f"model.save('name.keras') first")
-    return keras_compat.load_model(path, compile=False)
+    from ..pretrained import load_keras_file
+
+    return load_keras_file(path, "a Keras model")
 
 
 def _input_shape(model) -> tuple[int, int, int]:

@@ -30,12 +30,14 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from ..files import atomic
 from ..book import plotting
 from ..nn.numerics import NonFiniteError, first_non_finite_weight
 
@@ -43,6 +45,8 @@ __all__ = ["SampleMonitor", "LumaMonitor", "TrainingCheckpoint", "NonFiniteGuard
            "first_non_finite_weight", "history_logger", "latest_checkpoint"]
 
 CHECKPOINT_SUBDIR = "checkpoints"
+#: Beside each checkpoint ``ckpt-N``: the running epoch's loss sums (``ckpt-N.trackers.json``).
+TRACKERS_SUFFIX = ".trackers.json"
 STATE_FILE = "train_state.json"
 
 
@@ -96,7 +100,8 @@ class SampleMonitor(keras.callbacks.Callback):
         path = self.directory / f"epoch_{epoch:03d}.png"
         rows = self.rows()
         labels = ["x", "G_XY(x)", "x''", "y", "G_YX(y)", "y''"]
-        plotting.save_image_grid(rows, path, col_labels=labels[:max(len(r) for r in rows)])
+        with atomic.replacing(path) as tmp:  # complete or absent, never a cut-off PNG
+            plotting.save_image_grid(rows, tmp, col_labels=labels[:max(len(r) for r in rows)])
         self.paths.append(str(path))
         return str(path)
 
@@ -254,6 +259,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         )
         self.saved_steps: list[int] = []
         self._last_saved_step = -1
+        self._epoch_trackers: list | None = None
 
     # -- saving --------------------------------------------------------------------------------
     @property
@@ -272,7 +278,11 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         if bad is not None:
             raise NonFiniteError(f"step {step}: weight {bad} is not finite; checkpoint not "
                                  f"written, {_last_good(self.directory)}")
-        path = self.manager.save(checkpoint_number=step)
+        atomic.fault_point("checkpoint.before_save")
+        self._write_trackers(step)
+        path = self._write(step)
+        atomic.fault_point("checkpoint.saved")
+        self._drop_stale_trackers()
         self._last_saved_step = step
         self.saved_steps.append(step)
         info = {
@@ -282,13 +292,48 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             "checkpoint": os.path.relpath(path, self.directory),
             "saved": time.strftime("%Y-%m-%d %H:%M:%S"),
         }
-        tmp = self.directory / (STATE_FILE + ".tmp")
-        tmp.write_text(json.dumps(info, indent=2, default=str) + "\n")
-        os.replace(tmp, self.directory / STATE_FILE)
+        atomic.write_text(self.directory / STATE_FILE,
+                          json.dumps(info, indent=2, default=str) + "\n")
         return path
+
+    def _trackers_file(self, checkpoint: str) -> Path:
+        return Path(f"{checkpoint}{TRACKERS_SUFFIX}")
+
+    def _write_trackers(self, step: int) -> None:
+        """The loss trackers' sums of the running epoch (not part of the model's checkpoint),
+        beside the checkpoint of ``step``, written before it."""
+        folder = self.directory / CHECKPOINT_SUBDIR
+        folder.mkdir(parents=True, exist_ok=True)
+        sums = {m.name: [float(np.asarray(v)) for v in m.variables]
+                for m in self.cyclegan.metrics}
+        atomic.write_text(self._trackers_file(str(folder / f"ckpt-{step}")), json.dumps(sums))
+
+    def _drop_stale_trackers(self) -> None:
+        kept = {str(self._trackers_file(c)) for c in self.manager.checkpoints}
+        for file in (self.directory / CHECKPOINT_SUBDIR).glob(f"ckpt-*{TRACKERS_SUFFIX}"):
+            if str(file) not in kept:
+                file.unlink(missing_ok=True)
+
+    def _write(self, step: int) -> str:
+        import tensorflow as tf
+
+        try:
+            return self.manager.save(checkpoint_number=step)
+        except (OSError, tf.errors.OpError) as exc:
+            text = " ".join((getattr(exc, "message", None) or str(exc)).split())[:200]
+            kind = (PermissionError if isinstance(exc, (PermissionError,
+                                                        tf.errors.PermissionDeniedError))
+                    else OSError)
+            raise kind(f"step {step}: cannot write a checkpoint to "
+                       f"{self.directory / CHECKPOINT_SUBDIR} ({text}); "
+                       f"{_last_good(self.directory)}") from None
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch.assign(epoch)
+        if self._epoch_trackers:  # resumed mid-epoch: the epoch's means continue, not restart
+            for variable, value in self._epoch_trackers:
+                variable.assign(value)
+        self._epoch_trackers = None
 
     def on_train_batch_end(self, batch, logs=None):
         if not self.every_n_steps:
@@ -306,12 +351,33 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     # -- restoring -----------------------------------------------------------------------------
     def restore(self, path: str | None = None) -> int | None:
-        """Restore ``path`` (default: the newest checkpoint); return its step, or ``None`` when
-        there is nothing to restore. ``ValueError`` when the checkpoint does not fit the model
-        (e.g. it was written by a different architecture)."""
-        path = path or self.manager.latest_checkpoint
-        if not path:
-            return None
+        """Restore ``path`` (default: the newest intact checkpoint); return its step, or
+        ``None`` when there is nothing to restore. ``ValueError`` when the checkpoint does not
+        fit the model (e.g. it was written by a different architecture).
+
+        A damaged checkpoint (a truncated or unreadable file) is named on stderr and the next
+        older one kept by the manager is restored instead; ``ValueError`` (one line) when every
+        kept checkpoint is damaged."""
+        if path:
+            return self._restore(path)
+        problems = []
+        for candidate in reversed(self.manager.checkpoints):  # newest first
+            try:
+                return self._restore(candidate)
+            except _DamagedCheckpoint as exc:
+                problems.append(f"{os.path.basename(candidate)}: {exc}")
+                print(f"checkpoint {candidate} is damaged or unreadable ({exc}); trying an "
+                      "older one", file=sys.stderr)
+        if problems:
+            raise ValueError(
+                f"no intact checkpoint in {self.directory / CHECKPOINT_SUBDIR} "
+                f"({'; '.join(problems)}); delete that folder (or use another --out) to start "
+                "the run over")
+        return None
+
+    def _restore(self, path: str) -> int:
+        import tensorflow as tf
+
         try:
             status = self.checkpoint.restore(path)
             status.expect_partial()  # no deletion-time warnings; the assertion below checks
@@ -322,8 +388,58 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                 f"the checkpoint {path} does not match this model (was it written with other "
                 f"options, e.g. a different --ngf or --generator?): {first}"
             ) from exc
+        except (OSError, EOFError, IndexError, KeyError, tf.errors.OpError) as exc:
+            text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            raise _DamagedCheckpoint(" ".join(text.split())[:200]) from exc
         self._last_saved_step = self.step
+        steps_per_epoch = (self.state.get("options") or {}).get("steps_per_epoch")
+        self._epoch_trackers = None
+        sums_file = self._trackers_file(path)
+        if steps_per_epoch and self.step % int(steps_per_epoch) and sums_file.is_file():
+            # Keras resets the loss trackers when the resumed epoch begins; their sums at the
+            # save (the epoch's steps before it) are put back then (on_epoch_begin), so the
+            # epoch's history row is the mean over all its steps.
+            try:
+                sums = json.loads(sums_file.read_text())
+            except ValueError:
+                sums = {}
+            self._epoch_trackers = [
+                (v, value) for m in self.cyclegan.metrics if len(sums.get(m.name, ())) ==
+                len(m.variables) for v, value in zip(m.variables, sums[m.name], strict=True)]
+        trim_logs(self.directory, self.epochs_done, self.step)
         return self.step
+
+
+def trim_logs(directory, epochs_done: int, step: int) -> None:
+    """Drop the rows a resumed run will write again: ``history.csv`` rows of epochs from
+    ``epochs_done`` on and ``luma.csv`` rows after ``step`` (written after the checkpoint that
+    is resumed, before the process was killed), and any cut-off row. So each epoch and each
+    measured step has exactly one row after any number of interruptions."""
+    for name, column, keep in (("history.csv", "epoch", lambda v: v < epochs_done),
+                               ("luma.csv", "step", lambda v: v <= step)):
+        path = Path(directory) / name
+        if not path.is_file():
+            continue
+        lines = path.read_text().splitlines()
+        if not lines:
+            continue
+        header = lines[0].split(",")
+        if column not in header:
+            continue
+        at, kept = header.index(column), [lines[0]]
+        for line in lines[1:]:
+            fields = line.split(",")
+            try:
+                if len(fields) == len(header) and keep(int(float(fields[at]))):
+                    kept.append(line)
+            except ValueError:
+                pass  # a cut-off row
+        if kept != lines:
+            atomic.write_text(path, "\n".join(kept) + "\n")
+
+
+class _DamagedCheckpoint(Exception):
+    """A checkpoint's files cannot be read (truncated, overwritten); an older one may be."""
 
 
 def history_logger(directory, filename: str = "history.csv") -> keras.callbacks.CSVLogger:

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["TASK_DEFAULTS", "TrainConfig", "TrainingRun", "train", "train_paired",
-           "benchmark", "check_output_dir"]
+           "benchmark", "check_output_dir", "check_resume_options", "read_train_state"]
 
 #: Per-task defaults (the paper's choices where it has one): image size, residual blocks,
 #: identity weight (the paper uses identity 0.5 for painting <-> photo; it is impossible when
@@ -50,6 +50,19 @@ TASK_DEFAULTS: dict[str, dict] = {
 ARCHITECTURE_KEYS = ("task", "image_size", "generator", "n_blocks", "ngf", "ndf", "n_layers",
                      "upsample", "pool_size", "precision", "keep_luma", "norm", "luma_g_ba",
                      "g_ba", "n_downsampling")
+
+#: Largest ``sample_images``: the per-epoch grid has one row of 6 images per test image.
+MAX_SAMPLE_IMAGES = 64
+
+#: Options that fix the data position (the stream is skipped by ``step`` batches of
+#: ``batch_size``; epochs of ``steps_per_epoch``) or the objective: a resume with other values
+#: would silently mix two recipes, so it is refused unless ``allow_changed_options``
+#: (:func:`check_resume_options`). ``epochs`` and ``n_epochs_decay`` may change: they extend
+#: the schedule (a second cycle of the linear decay).
+RESUME_KEYS = ("batch_size", "steps_per_epoch", "seed", "jitter", "augment_b", "lr",
+               "lambda_cycle", "lambda_cycle_b", "lambda_identity", "adversarial", "lambda_adv",
+               "lambda_luma", "lambda_semantic", "lambda_identity_x", "semantic_labels",
+               "identity_x_sides")
 
 
 @dataclasses.dataclass
@@ -207,6 +220,9 @@ class TrainConfig:
             colour -> gray map; the backward cycle then regresses colours on their own luma.
         g_ba: ``"same"`` (``G_BA`` has ``generator``'s architecture) or ``"pixel"`` (a learnt
             per-pixel network, :func:`cyclegan_lesson.nn.networks.pixel_generator`).
+        allow_changed_options: resume even when an option of :data:`RESUME_KEYS` (batch size,
+            steps per epoch, loss weights, ...) differs from the stored run, recording the
+            change; by default such a resume is refused (:func:`check_resume_options`).
     """
 
     task: str
@@ -254,6 +270,7 @@ class TrainConfig:
     luma_g_ba: bool = False
     g_ba: str = "same"
     n_downsampling: int = 2
+    allow_changed_options: bool = False
 
 
 def train(config: TrainConfig | str | None = None, out_dir=None, data_dir=None,
@@ -300,7 +317,7 @@ def train(config: TrainConfig | str | None = None, out_dir=None, data_dir=None,
     started = time.perf_counter()
     opts, weights = _resolve_options(config)
     out = check_output_dir(config.out_dir)
-    _check_resume(out, opts)
+    _check_resume(out, opts, config.allow_changed_options)
     feed = _build_data(config, opts)
     model, checkpoint, resumed_from = _build_model(config, opts, weights, feed, out)
     callbacks, monitor = _build_callbacks(config, feed, checkpoint, out)
@@ -367,6 +384,9 @@ def _check_combinations(c: TrainConfig) -> None:
     """Options that only make sense for one task or one generator."""
     if c.generator not in ("resnet", "unet"):
         raise ValueError(f"generator must be 'resnet' or 'unet', got {c.generator!r}")
+    if c.sample_images > MAX_SAMPLE_IMAGES:  # the grid is one PNG: rows of 6 images each
+        raise ValueError(f"sample_images must be at most {MAX_SAMPLE_IMAGES}, "
+                         f"got {c.sample_images}")
     if c.augment_b and c.task != "mnist2svhn":
         raise ValueError("augment_b applies the SVHN digit augmentation; it is for the "
                          f"mnist2svhn task only, got {c.task!r}")
@@ -388,20 +408,66 @@ def _check_combinations(c: TrainConfig) -> None:
         raise ValueError(f"lr must be > 0, got {c.lr}")
 
 
-def _check_resume(out: Path, opts: dict) -> None:
+def _check_resume(out: Path, opts: dict, allow_changed: bool = False) -> None:
     """Refuse (``ValueError``) a checkpoint in ``out`` written with other architecture options,
-    before any expensive work."""
+    or with other data or loss options (:func:`check_resume_options`), before any expensive
+    work."""
     from . import callbacks as cb
 
     state_path = out / cb.STATE_FILE
     if cb.latest_checkpoint(out) and state_path.is_file():
-        previous = json.loads(state_path.read_text())
+        previous = read_train_state(state_path)
         old = previous.get("options", {})
         diff = [f"{k} {old.get(k)!r} (checkpoint) vs {opts.get(k)!r} (now)"
                 for k in ARCHITECTURE_KEYS if k in old and old.get(k) != opts.get(k)]
         if diff:
             raise ValueError(f"{out} holds a checkpoint of a different configuration: "
                              f"{'; '.join(diff)}. Use another output folder or the same options.")
+        check_resume_options(previous, opts, allow_changed)
+
+
+def read_train_state(path) -> dict:
+    """``train_state.json`` of a run as a dict; ``ValueError`` naming the file when it is not
+    valid JSON (e.g. cut short)."""
+    path = Path(path)
+    try:
+        state = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} is damaged ({exc}); delete it to resume from the checkpoint "
+                         "alone (the architecture is still checked), or use another output "
+                         "folder") from None
+    if not isinstance(state, dict):
+        raise ValueError(f"{path} is damaged (not a JSON object); delete it to resume from the "
+                         "checkpoint alone, or use another output folder")
+    return state
+
+
+def check_resume_options(previous: dict | None, opts: dict, allow_changed: bool = False) -> None:
+    """Compare the options of a resumed run (``opts``) with those stored in its
+    ``train_state.json`` (``previous``; ``None``: a fresh run, nothing to check) for every
+    :data:`RESUME_KEYS` option. A difference raises ``ValueError`` (one line naming the
+    options), unless ``allow_changed``: then each change is appended to
+    ``opts["changed_options"]`` (``{"step", "option", "from", "to"}``, with the earlier
+    changes of the run), which the checkpoint and ``generators.json`` record.
+
+    A current value of ``None`` (``steps_per_epoch`` left to its default, computed from the
+    data) is not compared."""
+    if not previous:
+        return
+    old = previous.get("options", {})
+    changed = [k for k in RESUME_KEYS
+               if k in old and opts.get(k) is not None and old[k] != opts.get(k)]
+    history = list(old.get("changed_options", []))
+    if changed and not allow_changed:
+        diff = "; ".join(f"{k.replace('_', '-')} {old[k]!r} (run) vs {opts[k]!r} (now)"
+                         for k in changed)
+        raise ValueError(f"resuming with other options than the run in progress: {diff}. Use "
+                         "the run's options, another output folder, or --allow-changed-options "
+                         "to continue with the change (it is recorded)")
+    history += [{"step": previous.get("step"), "option": k, "from": old[k], "to": opts[k]}
+                for k in changed]
+    if history:
+        opts["changed_options"] = history
 
 
 @dataclasses.dataclass
@@ -518,7 +584,9 @@ def _build_callbacks(c: TrainConfig, feed: _Feed, checkpoint, out: Path):
     from . import callbacks as cb
 
     # The guard comes first: it raises before the checkpoint callback sees a poisoned step.
-    all_callbacks = [cb.NonFiniteGuard(out), checkpoint, cb.history_logger(out)]
+    # The logs and grids come before the checkpoint (a kill between the two redoes them from
+    # the older checkpoint; TrainingCheckpoint.restore drops the rows written after it).
+    all_callbacks = [cb.NonFiniteGuard(out), cb.history_logger(out)]
     monitor = None
     if feed.samples is not None:
         monitor = cb.SampleMonitor(feed.samples[0], feed.samples[1], out / "samples")
@@ -529,7 +597,7 @@ def _build_callbacks(c: TrainConfig, feed: _Feed, checkpoint, out: Path):
         gray_test = data.load_arrays(feed.dom_a.name, "test", c.data_dir, limit=256,
                                      image_size=feed.size)[0]
         all_callbacks.append(cb.LumaMonitor(gray_test, out, every=c.luma_every))
-    all_callbacks += list(c.callbacks)
+    all_callbacks += [checkpoint, *c.callbacks]
     return all_callbacks, monitor
 
 
