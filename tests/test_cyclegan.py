@@ -326,16 +326,26 @@ def test_mirrored_strategy_two_logical_cpus_matches_single_device():
     # twelve Adam steps (which normalize the gradients) grow that float32 round-off to a few
     # 1e-4 of the losses; a real error (a loss averaged per replica, a pool per replica) is
     # off by percents.
+    # The first epoch's losses agree to rtol 1e-3. The adversarial terms of the second epoch
+    # (the discriminators' outputs near their 0.5 decision point, judged on pooled images) are
+    # the most sensitive to that round-off: on one machine (the same code, before and after the
+    # package's layout change) adv_ab's second-epoch mean differed by 0.44 %, deterministically,
+    # while the weights below still agreed to 1e-4. They get rtol 1e-2; a loss averaged per
+    # replica or a pool per replica also moves the weights and the pooled pixels checked below.
     for key in LOSS_NAMES:
-        np.testing.assert_allclose(mirrored["history"][key], single["history"][key], rtol=1e-3,
-                                   atol=1e-5, err_msg=key)
+        got, want = mirrored["history"][key], single["history"][key]
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-3, atol=1e-5, err_msg=key)
+        rtol = 1e-2 if key.startswith(("adv_", "d_")) else 1e-3
+        np.testing.assert_allclose(got[1:], want[1:], rtol=rtol, atol=1e-5, err_msg=key)
     assert mirrored["weights"] == pytest.approx(single["weights"], rel=1e-4)
     pooled = [np.asarray(out[name]["pool_images"]) for name in ("single", "mirrored")]
     assert pooled[0].size == 4 * 32 * 32 * 3
-    # the same images in the same slots: the pixels agree to about 1e-2 (a pool per replica or
+    # the same images in the same slots: the pixels agree to about 1e-2 on average (a pool per replica or
     # a shuffled pool would differ by the images' own spread)
     gap = np.abs(pooled[0] - pooled[1])
-    assert gap.mean() < 0.2 * pooled[0].std() and gap.max() < 0.05, (gap.mean(), gap.max(),
+    # Measured: mean 0.0025 / max 0.017 on one machine, mean 0.015 / max 0.088 on another (the
+    # same code); the same pools with two slots swapped: mean 0.144, max 0.81.
+    assert gap.mean() < 0.2 * pooled[0].std() and gap.max() < 0.25, (gap.mean(), gap.max(),
                                                                       pooled[0].std())
 
 
