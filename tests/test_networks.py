@@ -10,6 +10,7 @@ import pytest
 
 from cyclegan_lesson.nn import networks
 from cyclegan_lesson.nn.networks import (
+    strided_resnet_generator,
     patch_discriminator,
     receptive_field,
     receptive_field_table,
@@ -196,7 +197,7 @@ def test_resnet_n_downsampling_parameter_count_by_hand(n_down):
                 + n_blocks * 2 * _conv_params(widths[-1], widths[-1], 3)
                 + sum(_conv_params(b, a, 3) for a, b in zip(widths, widths[1:]))
                 + _conv_params(ngf, cout, 7))
-    g = resnet_generator(n_blocks, ngf, 32, in_channels=cin, out_channels=cout, affine=False,
+    g = strided_resnet_generator(n_blocks, ngf, 32, in_channels=cin, out_channels=cout, affine=False,
                          n_downsampling=n_down)
     assert g.count_params() == expected
     assert g.output_shape == (None, 32, 32, cout)
@@ -206,7 +207,7 @@ def test_resnet_without_downsampling_is_local():
     # n_downsampling=0, one block: receptive field 7 + 2 * 2 + 6 = 17 pixels. A change at one
     # pixel may move the output only within 8 pixels of it (instance norm aside, whose image
     # statistics spread a tiny global change: compare with a tolerance far above it).
-    g = resnet_generator(1, 8, 32, in_channels=1, out_channels=1, n_downsampling=0)
+    g = strided_resnet_generator(1, 8, 32, in_channels=1, out_channels=1, n_downsampling=0)
     x = _images(1, 32, 1)
     x2 = x.copy()
     x2[0, 4, 4, 0] = -x2[0, 4, 4, 0]
@@ -218,9 +219,9 @@ def test_resnet_without_downsampling_is_local():
 
 def test_resnet_n_downsampling_bad_values():
     with pytest.raises(ValueError, match="n_downsampling"):
-        resnet_generator(1, 4, 32, n_downsampling=-1)
+        strided_resnet_generator(1, 4, 32, n_downsampling=-1)
     with pytest.raises(ValueError, match="multiple of 8"):
-        resnet_generator(1, 4, 36, n_downsampling=3)
+        strided_resnet_generator(1, 4, 36, n_downsampling=3)
 
 
 def test_unet_parameter_counts_match_official():

@@ -713,7 +713,8 @@ def build_cyclegan(
 
     if generator == "resnet":
         def make(cin, cout, name):
-            return networks.resnet_generator(n_blocks=n_blocks, ngf=ngf, image_size=image_size,
+            return networks.strided_resnet_generator(
+                n_blocks=n_blocks, ngf=ngf, image_size=image_size,
                                              in_channels=cin, out_channels=cout,
                                              upsample=upsample, name=name,
                                              n_downsampling=n_downsampling)

@@ -33,6 +33,7 @@ from .layers import InstanceNormalization, LumaChromaToRGB, ReflectionPadding2D,
 
 __all__ = [
     "resnet_generator",
+    "strided_resnet_generator",
     "unet_generator",
     "patch_discriminator",
     "pixel_discriminator",
@@ -175,9 +176,109 @@ def resnet_generator(
     upsample: str = "transpose",
     affine: bool = True,
     name: str | None = None,
-    n_downsampling: int = 2,
 ) -> keras.Model:
     """The CycleGAN ResNet generator (paper, appendix 7.2; official ``ResnetGenerator``).
+
+    Layers, with ``ngf = 64`` as in the paper (``cKsS-F``: KxK conv, stride S, F filters):
+
+    ========== ====================================================================
+    c7s1-64    reflect-pad 3, 7x7 conv, instance norm, ReLU            (H x W)
+    d128       zero-pad 1, 3x3 conv stride 2, instance norm, ReLU      (H/2)
+    d256       zero-pad 1, 3x3 conv stride 2, instance norm, ReLU      (H/4)
+    R256 x n   residual blocks (:func:`cyclegan_lesson.nn.layers.residual_block`)
+    u128       3x3 transposed conv stride 2 (padding 1, output_padding 1), IN, ReLU (H/2)
+    u64        same, 64 filters                                        (H)
+    c7s1-C     reflect-pad 3, 7x7 conv to ``out_channels``, tanh
+    ========== ====================================================================
+
+    Args:
+        n_blocks: residual blocks; the paper uses 9 at 256x256 and 6 at 128x128.
+        ngf: filters of the first layer (the others are 2x and 4x this).
+        image_size: height = width of the input, or ``None`` for any size divisible by 4
+            (the network is fully convolutional). Must be divisible by 4 and at least 8.
+        in_channels, out_channels: image channels, e.g. 1 -> 3 for MNIST -> SVHN.
+        upsample: ``"transpose"`` (official) or ``"resize"``: bilinear 2x upsampling, reflect-pad 1,
+            3x3 conv -- the official FAQ's fix for checkerboard artifacts (Odena et al. 2016).
+            Both have the same parameter count.
+        affine: learnable instance-norm scale and offset. The official code uses
+            ``affine=False`` (11,378,179 parameters for ``resnet_9blocks``); ``True`` adds
+            ``2 x`` (normalized channels) = 10,496 parameters at ``ngf = 64``.
+        name: model name (default ``resnet_{n_blocks}blocks``).
+
+    Convolutions keep their bias (the official code uses bias with instance norm).
+
+    Returns:
+        ``keras.Model``: ``(N, H, W, in_channels)`` in [-1, 1] -> ``(N, H, W, out_channels)`` in
+        [-1, 1].
+    """
+    who = "resnet_generator"
+    n_blocks = _check_non_negative_int(n_blocks, "n_blocks", who)
+    ngf = _check_positive_int(ngf, "ngf", who)
+    in_channels = _check_positive_int(in_channels, "in_channels", who)
+    out_channels = _check_positive_int(out_channels, "out_channels", who)
+    if upsample not in ("transpose", "resize"):
+        raise ValueError(f"{who}: upsample must be 'transpose' or 'resize', got {upsample!r}.")
+    if image_size is not None:
+        image_size = _check_positive_int(image_size, "image_size", who)
+        if image_size % 4 or image_size < 8:
+            raise ValueError(
+                f"{who}: image_size must be a multiple of 4 and at least 8 (two stride-2 "
+                f"downsamplings, then a reflection pad of 1 at H/4), got {image_size}."
+            )
+
+    inputs = keras.Input((image_size, image_size, in_channels), name="image")
+    # c7s1-ngf
+    x = ReflectionPadding2D(3, name=f"c7s1_{ngf}_pad")(inputs)
+    x = _conv(ngf, 7, 1, use_bias=True, name=f"c7s1_{ngf}")(x)
+    x = InstanceNormalization(affine=affine, name=f"c7s1_{ngf}_norm")(x)
+    x = keras.layers.ReLU(name=f"c7s1_{ngf}_relu")(x)
+    # d2ngf, d4ngf
+    filters = ngf
+    for _ in range(2):
+        filters *= 2
+        x = keras.layers.ZeroPadding2D(1, name=f"d{filters}_pad")(x)
+        x = _conv(filters, 3, 2, use_bias=True, name=f"d{filters}")(x)
+        x = InstanceNormalization(affine=affine, name=f"d{filters}_norm")(x)
+        x = keras.layers.ReLU(name=f"d{filters}_relu")(x)
+    # R4ngf x n_blocks
+    for i in range(n_blocks):
+        x = residual_block(x, filters, kernel_initializer=_init(), use_bias=True, affine=affine,
+                           name=f"R{filters}_{i + 1}")
+    # u2ngf, ungf
+    for _ in range(2):
+        filters //= 2
+        if upsample == "transpose":
+            x = _torch_conv_transpose(x, filters, 3, padding=1, output_padding=1, use_bias=True,
+                                      name=f"u{filters}")
+        else:
+            x = keras.layers.UpSampling2D(2, interpolation="bilinear", name=f"u{filters}_resize")(x)
+            x = ReflectionPadding2D(1, name=f"u{filters}_pad")(x)
+            x = _conv(filters, 3, 1, use_bias=True, name=f"u{filters}")(x)
+        x = InstanceNormalization(affine=affine, name=f"u{filters}_norm")(x)
+        x = keras.layers.ReLU(name=f"u{filters}_relu")(x)
+    # c7s1-out_channels + tanh
+    x = ReflectionPadding2D(3, name=f"c7s1_{out_channels}_out_pad")(x)
+    x = _conv(out_channels, 7, 1, use_bias=True, name=f"c7s1_{out_channels}_out")(x)
+    outputs = keras.layers.Activation("tanh", name=f"c7s1_{out_channels}_out_tanh",
+                                      dtype="float32")(x)
+    return keras.Model(inputs, outputs, name=name or f"resnet_{n_blocks}blocks")
+
+
+
+
+def strided_resnet_generator(
+    n_blocks: int = 9,
+    ngf: int = 64,
+    image_size: int | None = 256,
+    in_channels: int = 3,
+    out_channels: int = 3,
+    upsample: str = "transpose",
+    affine: bool = True,
+    name: str | None = None,
+    n_downsampling: int = 2,
+) -> keras.Model:
+    """The CycleGAN ResNet generator with ``n_downsampling`` stride-2 layers (:func:`resnet_generator`
+    is the paper's 2; chapter 11 shows that one).
 
     Layers, with ``ngf = 64`` as in the paper (``cKsS-F``: KxK conv, stride S, F filters):
 
