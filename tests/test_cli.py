@@ -155,7 +155,7 @@ def test_translate_bad_inputs(capsys, tmp_path, trained):
     fake_model = tmp_path / "fake.keras"
     fake_model.write_text("not a model")
     expect_error(capsys, ["translate", "--model", fake_model, image, "--out", tmp_path / "o"],
-                 "cannot load a Keras model")
+                 "is not a valid .keras model file")
     empty = tmp_path / "nothing_here"
     empty.mkdir()
     expect_error(capsys, ["translate", "--model", out / "G_AB.keras", empty,
