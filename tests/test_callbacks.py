@@ -222,3 +222,25 @@ def test_a_damaged_newest_checkpoint_falls_back_to_the_older_one(trained, tmp_pa
     (ckpts / "ckpt-6.index").write_bytes(b"")
     with pytest.raises(ValueError, match="no intact checkpoint in .*ckpt-8.*ckpt-6"):
         TrainingCheckpoint(tiny(seed=1), out).restore()
+
+
+@pytest.mark.parametrize("lose", ["index_file", "timestamps"])
+def test_a_run_whose_checkpoint_index_is_lost_is_refused_not_restarted(trained, tmp_path, lose):
+    """``train_state.json`` says the run reached step 8, but the ``checkpoint`` index file is
+    gone (or lists paths without the timestamps TensorFlow's manager pairs them with, as a
+    hand-copied folder does): restoring must refuse in one line instead of starting over from
+    step 0 (which would overwrite the run's history and samples). A folder with no
+    ``train_state.json`` still starts fresh."""
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(trained["out"], out)
+    index = out / "checkpoints" / "checkpoint"
+    if lose == "index_file":
+        index.unlink()
+    else:
+        index.write_text('model_checkpoint_path: "ckpt-8"\nall_model_checkpoint_paths: "ckpt-8"\n')
+    with pytest.raises(ValueError, match="reached step 8, but .* lists no checkpoint"):
+        TrainingCheckpoint(tiny(seed=1), out).restore()
+    (out / "train_state.json").unlink()
+    assert TrainingCheckpoint(tiny(seed=1), out).restore() is None

@@ -373,7 +373,22 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                 f"no intact checkpoint in {self.directory / CHECKPOINT_SUBDIR} "
                 f"({'; '.join(problems)}); delete that folder (or use another --out) to start "
                 "the run over")
+        self._refuse_a_lost_run()
         return None
+
+    def _refuse_a_lost_run(self) -> None:
+        """``ValueError`` when ``train_state.json`` says the run got past step 0 but no
+        checkpoint is listed: starting over would overwrite its history and samples."""
+        try:
+            step = int(json.loads((self.directory / STATE_FILE).read_text()).get("step") or 0)
+        except (OSError, ValueError, TypeError, AttributeError):
+            return
+        if step > 0:
+            raise ValueError(
+                f"{self.directory / STATE_FILE} says this run reached step {step}, but "
+                f"{self.directory / CHECKPOINT_SUBDIR} lists no checkpoint (its 'checkpoint' "
+                "index file is missing or names none); put the checkpoints back, or use another "
+                "--out to start a new run")
 
     def _restore(self, path: str) -> int:
         import tensorflow as tf
