@@ -130,6 +130,47 @@ def test_normalization_gives_mean_activation_one():
         assert feats[name].mean() == pytest.approx(1.0, rel=1e-3)
 
 
+def test_normalization_keeps_the_features_with_nonzero_biases():
+    # trained networks (the course classifier, ImageNet VGG-19) have biases: every layer must
+    # still compute its original output divided by one positive factor, the returned mean
+    keras.utils.set_random_seed(3)
+    net = pc.painting_classifier(width=4)
+    rng = np.random.default_rng(3)
+    for layer in net.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            kernel, bias = layer.get_weights()
+            layer.set_weights([kernel, rng.normal(0, 0.3, bias.shape).astype(np.float32)])
+    convs = [layer.name for layer in net.layers if isinstance(layer, keras.layers.Conv2D)]
+    probe = keras.Model(net.input, [net.get_layer(n).output for n in convs])
+    calib = rng.uniform(-1, 1, (8, 16, 16, 3)).astype(np.float32)
+    test = rng.uniform(-1, 1, (3, 16, 16, 3)).astype(np.float32)
+    original = [np_(o) for o in probe(test)]
+    means = st.normalize_activations(net, calib)
+    assert list(means) == convs
+    assert all(m > 0 for m in means.values())
+    after = [np_(o) for o in probe(test)]
+    calib_after = [np_(o).mean() for o in probe(calib)]
+    for name, orig, new, calib_mean in zip(convs, original, after, calib_after):
+        assert calib_mean == pytest.approx(1.0, rel=1e-3), name
+        # the same units fire, and each is the original divided by the layer's one factor
+        np.testing.assert_array_equal(new > 0, orig > 0, err_msg=name)
+        np.testing.assert_allclose(new * means[name], orig, rtol=1e-4,
+                                   atol=1e-5 * orig.max(), err_msg=name)
+
+
+def test_normalization_refuses_a_model_that_is_not_a_chain():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8, 8, 3))
+    a = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="a")(inputs)
+    b = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="b")(inputs)  # parallel
+    model = keras.Model(inputs, [a, b])
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 8, 8, 3)).astype(np.float32)
+    weights = [w.copy() for w in model.get_layer("b").get_weights()]
+    with pytest.raises(ValueError, match="chain"):
+        st.normalize_activations(model, x)
+    np.testing.assert_array_equal(model.get_layer("b").get_weights()[0], weights[0])  # restored
+
+
 def test_optimization_lowers_the_total_loss():
     ex = _tiny_extractor()
     rng = np.random.default_rng(1)

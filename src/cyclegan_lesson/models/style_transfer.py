@@ -244,14 +244,21 @@ def normalize_activations(model: keras.Model, calibration_images, *,
     """Rescale every ReLU convolution of ``model`` so that its mean activation over
     ``calibration_images`` (all images, positions and filters) is 1: one factor per layer.
 
-    Layer by layer from the input, the layer's kernel and bias are divided by its mean
-    activation. ReLU and max pooling commute with a positive scale, so the network computes the
-    same features up to one positive factor per layer, and each layer is measured after the
-    layers below it are rescaled. This matters most for random weights, whose activations
-    otherwise shrink or grow by a factor at every layer, so that one layer dominates the style
-    loss. (Gatys et al. 2016 rescale each *filter* of the ImageNet VGG-19 to mean 1; with random
-    weights that would multiply filters that almost never fire by huge factors and make the
-    features explode under tiny pixel changes, so the course uses one factor per layer.)
+    The mean activation :math:`m_l` of every convolution is measured once, on the untouched
+    network. Then layer :math:`l`, whose input now arrives divided by :math:`m_{l-1}`, gets the
+    kernel :math:`W_l m_{l-1} / m_l` and the bias :math:`b_l / m_l`, so that it computes
+    :math:`\\mathrm{ReLU}(W_l h + b_l) / m_l`: its original output divided by one positive
+    factor, biases included (ReLU and max pooling commute with a positive scale). This matters
+    most for random weights, whose activations otherwise shrink or grow by a factor at every
+    layer, so that one layer dominates the style loss. (Gatys et al. 2016 rescale each *filter*
+    of the ImageNet VGG-19 to mean 1; with random weights that would multiply filters that almost
+    never fire by huge factors and make the features explode under tiny pixel changes, so the
+    course uses one factor per layer.)
+
+    The convolutions must form a chain (each one's input is the previous convolution's output,
+    possibly max- or average-pooled), as in VGG-19 and the course's classifier without batch
+    norm; the function checks that every layer's mean is 1 afterwards and otherwise restores the
+    weights and raises ``ValueError``.
 
     Args:
         model: a Keras model whose ``Conv2D`` layers use ``activation="relu"`` (modified in
@@ -261,7 +268,7 @@ def normalize_activations(model: keras.Model, calibration_images, *,
             :class:`VGGPreprocess`), or ``None``.
 
     Returns:
-        ``{layer name: its mean activation before rescaling}``.
+        ``{layer name: its mean activation in the untouched network}``.
     """
     x = _check_images(calibration_images, "normalize_activations: calibration_images")
     if preprocess is not None:
@@ -273,16 +280,34 @@ def normalize_activations(model: keras.Model, calibration_images, *,
     if not_relu:
         raise ValueError(f"normalize_activations: layers {not_relu} must use a ReLU activation "
                          f"(the rescaling relies on ReLU(s z) = s ReLU(z)).")
-    before = {}
-    for layer in convs:  # from the input upwards
-        probe = keras.Model(model.input, layer.output)
-        mean = float(np.mean([ops.convert_to_numpy(probe(x[i:i + 4])).mean()
-                              for i in range(0, len(x), 4)]))
+    probe = keras.Model(model.input, [layer.output for layer in convs])
+
+    def mean_activations() -> list[float]:
+        sums = np.zeros(len(convs))
+        for i in range(0, len(x), 4):
+            outs = probe(x[i:i + 4])
+            sums += [float(ops.convert_to_numpy(o).mean()) * len(x[i:i + 4]) for o in outs]
+        return list(sums / len(x))
+
+    before = dict(zip([layer.name for layer in convs], mean_activations()))  # untouched network
+    for name, mean in before.items():
         if not mean > 0:
-            raise ValueError(f"normalize_activations: {layer.name} never fires on these images")
-        before[layer.name] = mean
-        kernel, bias = layer.get_weights()
-        layer.set_weights([kernel / mean, bias / mean])
+            raise ValueError(f"normalize_activations: {name} never fires on these images")
+    original = [layer.get_weights() for layer in convs]
+    scale_in = 1.0  # the factor the layer's input has been divided by
+    for layer, (kernel, bias) in zip(convs, original):  # from the input upwards
+        mean = before[layer.name]
+        layer.set_weights([kernel * (scale_in / mean), bias / mean])
+        scale_in = mean
+    after = mean_activations()
+    if not np.allclose(after, 1.0, rtol=0, atol=1e-2):
+        for layer, weights in zip(convs, original):
+            layer.set_weights(weights)
+        raise ValueError(
+            "normalize_activations: the convolutions do not form a chain (mean activations "
+            f"after rescaling {np.round(after, 3).tolist()}, not 1); pass a model whose "
+            "ReLU convolutions follow each other, with only pooling in between, or "
+            "normalize=False.")
     return before
 
 
