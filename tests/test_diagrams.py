@@ -179,3 +179,77 @@ def test_patchgan_diagram_layout_and_png(kwargs, tmp_path):
     fig = plotting.patchgan_diagram(**kwargs)
     _assert_layout_clean(fig)
     _assert_saves_png(fig, tmp_path / "patchgan.png")
+
+
+# ---------------------------------------------------------------------------------------------
+# Concept diagrams of chapters 6-10
+# ---------------------------------------------------------------------------------------------
+
+
+def test_gan_game_diagram_names_players_and_value():
+    strings = _strings(plotting.gan_game_diagram())
+    assert "$G$" in strings and "$D$" in strings
+    for label in ("noise $z", "fake $G(z)$", "real $x", r"\log D(x)", r"\log(1 - D(G(z)))",
+                  "non-saturating"):
+        assert _contains(strings, label), label
+
+
+def test_cgan_diagram_label_reaches_both_players():
+    strings = _strings(plotting.cgan_diagram())
+    for label in ("label $y$", r"$G(z \mid y)$", r"D(x \mid y)", "the same $y$ goes to $D$",
+                  "constant planes"):
+        assert _contains(strings, label), label
+
+
+@pytest.mark.parametrize("size", [32, 64])
+def test_unet_diagram_follows_the_builder(size):
+    strings = _strings(plotting.unet_diagram(image_size=size, ngf=16, in_channels=1,
+                                             out_channels=2))
+    model = networks.unet_generator(image_size=size, ngf=16, in_channels=1, out_channels=2)
+    n = size.bit_length() - 1  # log2: halvings to 1x1
+    assert f"{size}×{size}×1" in strings and f"{size}×{size}×2" in strings
+    assert "1×1×128" in strings  # the bottleneck: 8 ngf
+    assert _contains(strings, f"{n} halvings") and _contains(strings, f"{n - 1} skip")
+    concats = [layer for layer in model.layers if "Concatenate" in type(layer).__name__]
+    assert len(concats) == n - 1  # one skip per encoder stage but the innermost
+
+
+def test_patchgan_field_diagram_marks_the_models_field():
+    from matplotlib.patches import Rectangle
+
+    for n_layers in (1, 2):
+        fig = plotting.patchgan_field_diagram(n_layers=n_layers)
+        model = networks.patch_discriminator(n_layers=n_layers, ndf=32, in_channels=4,
+                                             image_size=32)
+        rf = networks.receptive_field_table(model)[-1]["rf"]
+        rects = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
+        assert len(rects) == 1
+        assert rects[0].get_width() == min(rf, 32) or rects[0].get_width() < rf  # clipped at edge
+        out = model.output.shape[1:3]
+        assert fig.axes[1].images[0].get_array().shape == tuple(out)
+        assert _contains(_strings(fig), f"{rf}×{rf} field")
+
+
+def test_stargan_diagrams_count_generators_and_name_the_four_steps():
+    strings = _strings(plotting.stargan_overview_diagram(("a", "b", "c", "d", "e")))
+    assert _contains(strings, "= 20 generators") and _contains(strings, "one generator")
+    assert all(name in strings for name in "abcde")
+    strings = _strings(plotting.stargan_training_diagram())
+    for label in ("(a) training $D$", "(b) original → target", "(c) target → original",
+                  "(d) fooling $D$", r"\mathcal{L}_{rec}", "$D_{src}$: real?"):
+        assert _contains(strings, label), label
+    with pytest.raises(ValueError, match="2 to 8 domains"):
+        plotting.stargan_overview_diagram(("only one",))
+
+
+@pytest.mark.parametrize("draw", [
+    plotting.gan_game_diagram, plotting.cgan_diagram, plotting.unet_diagram,
+    lambda: plotting.unet_diagram(image_size=64), plotting.patchgan_field_diagram,
+    plotting.stargan_overview_diagram,
+    lambda: plotting.stargan_overview_diagram(("original", "inverted", "red", "green", "blue",
+                                               "thick", "thin")),
+    plotting.stargan_training_diagram])
+def test_concept_diagrams_layout_and_png(draw, tmp_path):
+    fig = draw()
+    _assert_layout_clean(fig)
+    _assert_saves_png(fig, tmp_path / "diagram.png")

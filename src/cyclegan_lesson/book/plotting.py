@@ -619,3 +619,342 @@ def plot_normalization_cubes(n: int = 6, c: int = 6, hw: int = 5, group_size: in
         ax.set_title(title, y=0.98)
     fig.tight_layout()
     return fig
+
+
+# --- concept diagrams of chapters 6-10 (GAN game, cGAN wiring, U-Net, PatchGAN field, StarGAN) --
+
+
+def _labelled_arrow(ax, start, end, text, *, color="black", offset=(0.0, 0.18), fontsize=9.5,
+                    **kw):
+    """An arrow with a short label near its middle (``offset`` in data units)."""
+    _arrow(ax, start, end, color=color, **kw)
+    mid = ((start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1])
+    ax.text(*mid, text, ha="center", va="bottom", fontsize=fontsize, color=color)
+
+
+def gan_game_diagram(ax=None):
+    """The GAN game (chapter 6): noise ``z`` -> generator ``G`` -> ``G(z)``; the discriminator
+    ``D`` sees real ``x`` or fake ``G(z)`` and outputs the probability that its input is real.
+    The value function each player optimizes is written under the networks.
+
+    Returns:
+        the ``matplotlib.figure.Figure`` (10 x 4.4 inches when ``ax`` is ``None``).
+    """
+    c = _OKABE_ITO
+    fig, ax = _diagram_axes(ax, (10, 4.4), (0, 12), (0, 5.3))
+    _box(ax, (1.1, 2.0), 1.7, 0.7, "noise $z \\sim p_z$", face="white", edge=c["gray"],
+         fontsize=10.5)
+    _box(ax, (3.5, 2.0), 1.1, 0.7, "$G$", face=c["green"], edge=c["green"], fontsize=14,
+         text_color="white")
+    _box(ax, (5.9, 2.0), 1.7, 0.7, "fake $G(z)$", face="white", edge=c["green"], fontsize=10.5)
+    _box(ax, (5.9, 3.8), 1.7, 0.7, "real $x \\sim p_{data}$", face="white", edge=c["blue"],
+         fontsize=10.5)
+    _box(ax, (8.3, 2.9), 1.1, 0.7, "$D$", face=c["blue"], edge=c["blue"], fontsize=14,
+         text_color="white")
+    _box(ax, (10.6, 2.9), 2.2, 1.0, "$D(\\cdot) \\in (0, 1)$\nP(input is real)",
+         face="white", edge=c["blue"], fontsize=10)
+    _arrow(ax, (1.95, 2.0), (2.95, 2.0), color=c["green"])
+    _arrow(ax, (4.05, 2.0), (5.05, 2.0), color=c["green"])
+    _arrow(ax, (6.75, 2.1), (7.75, 2.75), color=c["green"])
+    _arrow(ax, (6.75, 3.7), (7.75, 3.05), color=c["blue"])
+    _arrow(ax, (8.85, 2.9), (9.5, 2.9), color=c["blue"])
+    _arrow(ax, (8.3, 2.55), (3.5, 1.65), color=c["vermillion"], ls="--", rad=-0.25, lw=1.2)
+    ax.text(6.0, 0.95, "gradient of $D$'s verdict on $G(z)$ trains $G$", ha="center",
+            va="center", fontsize=9.5, color=c["vermillion"])
+    ax.text(6.0, 5.0, "$\\min_G \\max_D V(D, G) = E_{x \\sim p_{data}}[\\log D(x)]"
+            " + E_{z \\sim p_z}[\\log(1 - D(G(z)))]$", ha="center", va="center", fontsize=11.5)
+    ax.text(6.0, 0.3, "$D$: raise $D(x)$, lower $D(G(z))$    ·    $G$: raise $D(G(z))$ "
+            "(non-saturating: maximize $\\log D(G(z))$)", ha="center", va="center",
+            fontsize=9.5, color=c["gray"])
+    return fig
+
+
+def cgan_diagram(ax=None):
+    """The conditional GAN's wiring (chapter 8): the label ``y`` goes to both players. ``G``
+    reads ``z`` and ``y`` (concatenated), ``D`` reads an image and the same ``y`` and says whether
+    the pair is real.
+
+    Returns:
+        the ``matplotlib.figure.Figure`` (10 x 4.6 inches when ``ax`` is ``None``).
+    """
+    c = _OKABE_ITO
+    fig, ax = _diagram_axes(ax, (10, 4.6), (0, 12), (0, 5.5))
+    _box(ax, (1.0, 3.6), 1.4, 0.6, "noise $z$", face="white", edge=c["gray"], fontsize=10.5)
+    _box(ax, (1.0, 2.1), 1.4, 0.9, "label $y$\none-hot", face=c["yellow"], edge=c["orange"],
+         fontsize=10)
+    _box(ax, (3.6, 2.9), 1.3, 0.7, "$G$", face=c["green"], edge=c["green"], fontsize=14,
+         text_color="white")
+    _box(ax, (6.1, 2.9), 1.6, 0.7, "$G(z \\mid y)$", face="white", edge=c["green"],
+         fontsize=11)
+    _box(ax, (6.1, 4.3), 1.6, 0.7, "real $x$", face="white", edge=c["blue"], fontsize=11)
+    _box(ax, (8.5, 3.3), 1.1, 0.7, "$D$", face=c["blue"], edge=c["blue"], fontsize=14,
+         text_color="white")
+    _box(ax, (10.6, 3.3), 2.3, 1.0, "$D(\\cdot \\mid y)$: real, and\nthe label $y$?",
+         face="white", edge=c["blue"], fontsize=10)
+    _arrow(ax, (1.7, 3.55), (2.95, 3.05), color=c["gray"])
+    _arrow(ax, (1.7, 2.2), (2.95, 2.75), color=c["orange"])
+    ax.text(2.3, 2.9, "$[z, y]$", ha="center", va="center", fontsize=9.5)
+    _arrow(ax, (4.25, 2.9), (5.3, 2.9), color=c["green"])
+    _arrow(ax, (6.9, 3.0), (7.95, 3.2), color=c["green"])
+    _arrow(ax, (6.9, 4.2), (7.95, 3.5), color=c["blue"])
+    _arrow(ax, (9.05, 3.3), (9.45, 3.3), color=c["blue"])
+    _arrow(ax, (1.0, 1.65), (8.5, 2.95), color=c["orange"], rad=0.25)
+    ax.text(5.6, 1.05, "the same $y$ goes to $D$", ha="center", va="center", fontsize=9.5,
+            color="#8A5A00")
+    ax.text(6.0, 5.2, "$\\min_G \\max_D V = E_{x,y}[\\log D(x \\mid y)]"
+            " + E_{z,y}[\\log(1 - D(G(z \\mid y) \\mid y))]$", ha="center", va="center",
+            fontsize=11.5)
+    ax.text(6.0, 0.35, "MLP: concatenate $y$ to the input    ·    convolutional $D$: $y$ tiled "
+            "into $k$ constant planes stacked onto the image", ha="center", va="center",
+            fontsize=9.5, color=c["gray"])
+    return fig
+
+
+def unet_diagram(image_size: int = 32, ngf: int = 16, in_channels: int = 1,
+                 out_channels: int = 2, ax=None):
+    """The U-Net generator (chapter 9): ``log2(image_size)`` stride-2 encoder stages down to 1x1,
+    the mirrored decoder, and a skip connection (concatenation) from every encoder stage but the
+    innermost to the decoder stage of the same size, as in
+    :func:`cyclegan_lesson.nn.networks.unet_generator` (channels ``ngf, 2ngf, 4ngf, 8ngf, 8ngf,
+    ...``).
+
+    Returns:
+        the ``matplotlib.figure.Figure``.
+    """
+    import math
+
+    if image_size < 32 or image_size & (image_size - 1):
+        raise ValueError(f"unet_diagram: image_size must be a power of two >= 32, got {image_size}.")
+    c = _OKABE_ITO
+    n = int(math.log2(image_size))
+    width = 3.0 + 2.0 * n
+    fig, ax = _diagram_axes(ax, (min(2.0 + 1.0 * n, 12), 5.2), (0, width), (-0.9, n + 1.6))
+    chans = [ngf * min(2 ** i, 8) for i in range(n)]
+    sizes = [image_size // 2 ** (i + 1) for i in range(n)]
+    bw, bh = 1.5, 0.55
+    x_in, x_out = 0.9, width - 0.9
+    y_top = n + 0.6
+    _box(ax, (x_in, y_top), bw, bh, f"{image_size}×{image_size}×{in_channels}", face="white",
+         edge=c["gray"], fontsize=9)
+    _box(ax, (x_out, y_top), bw, bh, f"{image_size}×{image_size}×{out_channels}",
+         face="white", edge=c["gray"], fontsize=9)
+    ax.text(x_in, y_top + 0.5, "input", ha="center", va="bottom", fontsize=9.5)
+    ax.text(x_out, y_top + 0.5, "output", ha="center", va="bottom", fontsize=9.5)
+    enc, dec = [], []
+    for i in range(n):
+        y = n - 0.4 - i
+        xe, xd = x_in + 0.9 * (i + 1), x_out - 0.9 * (i + 1)
+        if i == n - 1:
+            xe = xd = width / 2
+        enc.append((xe, y))
+        dec.append((xd, y))
+        _box(ax, (xe, y), bw, bh, f"{sizes[i]}×{sizes[i]}×{chans[i]}", face=c["sky"],
+             edge=c["blue"], fontsize=9)
+        if i < n - 1:
+            _box(ax, (xd, y), bw, bh, f"{sizes[i]}×{sizes[i]}", face=c["yellow"],
+                 edge=c["orange"], fontsize=9)
+    _arrow(ax, (x_in, y_top - bh / 2), (enc[0][0] - 0.3, enc[0][1] + bh / 2), color=c["blue"])
+    for i in range(n - 1):
+        _arrow(ax, (enc[i][0], enc[i][1] - bh / 2), (enc[i + 1][0] - 0.3, enc[i + 1][1] + bh / 2),
+               color=c["blue"])
+        _arrow(ax, (dec[i + 1][0] + (0.3 if i < n - 2 else 0.3), dec[i + 1][1] + bh / 2),
+               (dec[i][0], dec[i][1] - bh / 2), color=c["orange"])
+        _arrow(ax, (enc[i][0] + bw / 2, enc[i][1]), (dec[i][0] - bw / 2, dec[i][1]),
+               color=c["vermillion"], ls="--", lw=1.2)
+    _arrow(ax, (dec[0][0] + 0.3, dec[0][1] + bh / 2), (x_out, y_top - bh / 2), color=c["orange"])
+    ax.text(width / 2, enc[0][1] + 0.12, "skip: copy and concatenate", ha="center",
+            va="bottom", fontsize=9, color=c["vermillion"])
+    ax.text(width / 2, -0.35, f"encoder: 4×4 conv, stride 2 ({n} halvings to 1×1)   ·   "
+            f"decoder: 4×4 transposed conv, stride 2   ·   {n - 1} skip connections",
+            ha="center", va="center", fontsize=8.5, color=c["gray"])
+    return fig
+
+
+def patchgan_field_diagram(image=None, n_layers: int = 1, ndf: int = 32,
+                           image_size: int = 32, in_channels: int = 4, unit=None, ax=None):
+    """Where a PatchGAN looks (chapter 9): on an image, the receptive field of one output unit
+    of :func:`cyclegan_lesson.nn.networks.patch_discriminator` (square, from
+    :func:`~cyclegan_lesson.nn.networks.receptive_field_table`: ``offset + u * jump`` to
+    ``offset + u * jump + rf - 1``, clipped to the image), beside the grid of output units with
+    that unit marked. Each output unit judges its own patch; the loss averages them.
+
+    Args:
+        image: ``(S, S, C)`` in [-1, 1] to draw the field on, or ``None`` for a gray ramp.
+        n_layers, ndf, image_size, in_channels: the discriminator's options.
+        unit: ``(row, col)`` of the output unit to mark (default: a central one).
+
+    Returns:
+        the ``matplotlib.figure.Figure``.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    from ..nn import networks
+
+    model = networks.patch_discriminator(n_layers=n_layers, ndf=ndf, in_channels=in_channels,
+                                         image_size=image_size)
+    last = networks.receptive_field_table(model)[-1]
+    rf, jump, offset = last["rf"], last["jump"], last["offset"] or 0
+    out_h, out_w = (int(d) for d in model.output.shape[1:3])
+    u = unit if unit is not None else (out_h // 2, out_w // 2)
+    if image is None:
+        ramp = np.linspace(-1, 1, image_size, dtype=np.float32)
+        image = np.repeat((ramp[None, :] * ramp[:, None])[..., None], 3, axis=-1)
+    img = to_uint8(np.asarray(image))
+    if ax is None:
+        fig, (ax_img, ax_out) = plt.subplots(1, 2, figsize=(8.4, 4.4),
+                                              gridspec_kw={"width_ratios": [1, 1]})
+    else:
+        fig, ax_img = ax.figure, ax
+        ax_out = ax.inset_axes([1.15, 0.0, 1.0, 1.0])
+    ax_img.imshow(img.squeeze(), cmap="gray" if img.shape[-1] == 1 else None,
+                  extent=(0, image_size, image_size, 0))
+    r0, c0 = offset + u[0] * jump, offset + u[1] * jump
+    rows_, cols_ = (max(r0, 0), min(r0 + rf, image_size)), (max(c0, 0), min(c0 + rf, image_size))
+    ax_img.add_patch(Rectangle((cols_[0], rows_[0]), cols_[1] - cols_[0], rows_[1] - rows_[0],
+                               fill=False, edgecolor=_OKABE_ITO["vermillion"], lw=2.5))
+    ax_img.set_title(f"input {image_size}×{image_size}: the {rf}×{rf} field of one output",
+                     fontsize=10)
+    ax_img.set_xticks([])
+    ax_img.set_yticks([])
+    grid = np.zeros((out_h, out_w))
+    grid[u] = 1.0
+    ax_out.imshow(grid, cmap="Reds", vmin=0, vmax=1.5, extent=(0, out_w, out_h, 0))
+    ax_out.set_xticks(np.arange(out_w + 1), minor=True)
+    ax_out.set_yticks(np.arange(out_h + 1), minor=True)
+    ax_out.grid(which="minor", color="gray", lw=0.5)
+    ax_out.tick_params(which="both", length=0)
+    ax_out.set_xticks([])
+    ax_out.set_yticks([])
+    ax_out.set_title(f"output: {out_h}×{out_w} real/fake verdicts", fontsize=10)
+    if ax is None:
+        fig.tight_layout()
+    return fig
+
+
+def stargan_overview_diagram(domains=("1", "2", "3", "4"), ax=None):
+    """The lecture's StarGAN picture (chapter 10): (a) cross-domain models need a generator
+    ``G_ij`` for every ordered pair of the ``k`` domains, ``k(k-1)`` in all; (b) StarGAN needs
+    one generator ``G(x, c)`` that every domain uses, the target ``c`` being an input.
+
+    Args:
+        domains: the domains' names (``k = len(domains)``, 2 to 8).
+
+    Returns:
+        the ``matplotlib.figure.Figure`` (10 x 4.8 inches when ``ax`` is ``None``).
+    """
+    import itertools
+    import math
+
+    from matplotlib.patches import Circle
+
+    k = len(domains)
+    if not 2 <= k <= 8:
+        raise ValueError(f"stargan_overview_diagram: 2 to 8 domains, got {k}.")
+    c = _OKABE_ITO
+    fig, ax = _diagram_axes(ax, (10, 4.8), (0, 12), (0, 5.6))
+    radius, node = 1.75, 0.42
+    name_size = 8.5 if max(len(str(d)) for d in domains) > 3 else 11
+    for centre_x, star in ((3.0, False), (9.0, True)):
+        cy = 2.55
+        pts = [(centre_x + radius * math.cos(math.pi / 2 - 2 * math.pi * i / k),
+                cy + radius * math.sin(math.pi / 2 - 2 * math.pi * i / k)) for i in range(k)]
+        for (x, y), name in zip(pts, domains):
+            ax.add_patch(Circle((x, y), node, facecolor=c["sky"], edgecolor=c["blue"], lw=1.4,
+                                zorder=2))
+            ax.text(x, y, str(name), ha="center", va="center", fontsize=name_size, zorder=3)
+        if star:
+            _box(ax, (centre_x, cy), 1.0, 0.6, "$G$", face=c["green"], edge=c["green"],
+                 fontsize=14, text_color="white")
+            for x, y in pts:
+                dx, dy = x - centre_x, y - cy
+                dist = math.hypot(dx, dy)
+                a = (centre_x + dx * 0.55 / dist, cy + dy * 0.38 / dist)
+                b = (x - dx * node / dist, y - dy * node / dist)
+                _arrow(ax, a, b, style="<|-|>", color=c["green"], lw=1.3, mutation_scale=11)
+        else:
+            for i, j in itertools.permutations(range(k), 2):
+                (x1, y1), (x2, y2) = pts[i], pts[j]
+                dist = math.hypot(x2 - x1, y2 - y1)
+                ux, uy = (x2 - x1) / dist, (y2 - y1) / dist
+                _arrow(ax, (x1 + ux * node, y1 + uy * node), (x2 - ux * node, y2 - uy * node),
+                       color=c["purple"], lw=1.0, rad=0.12, mutation_scale=9)
+    ax.text(3.0, 5.25, f"(a) cross-domain models: $k(k-1)$ = {k * (k - 1)} generators $G_{{ij}}$",
+            ha="center", va="center", fontsize=10.5)
+    ax.text(9.0, 5.25, "(b) StarGAN: one generator $G(x, c)$", ha="center", va="center",
+            fontsize=10.5)
+    ax.text(6.0, 0.2, f"k = {k} domains; each arrow of (a) is a network trained on two domains' "
+            "images only", ha="center", va="center", fontsize=9, color=c["gray"])
+    return fig
+
+
+def stargan_training_diagram(ax=None):
+    """StarGAN's training in four steps (chapter 10, the paper's Figure 3): (a) ``D`` learns to
+    tell real from fake (``D_src``) and the domain of real images (``D_cls``); (b) ``G`` translates
+    ``x`` to the target ``c``; (c) ``G`` translates the fake back to the original domain ``c'``
+    (reconstruction loss); (d) ``G`` fools ``D``: the fake must look real and be classified as
+    ``c``.
+
+    Returns:
+        the ``matplotlib.figure.Figure`` (14 x 4.4 inches when ``ax`` is ``None``).
+    """
+    c = _OKABE_ITO
+    fig, ax = _diagram_axes(ax, (14, 4.4), (0, 24), (0, 7.5))
+    img = {"face": "white", "fontsize": 9.5}
+    g_style = {"face": c["green"], "edge": c["green"], "fontsize": 13, "text_color": "white"}
+    d_style = {"face": c["blue"], "edge": c["blue"], "fontsize": 13, "text_color": "white"}
+    lab = {"face": c["yellow"], "edge": c["orange"], "fontsize": 9.5}
+    # (a) training D
+    x0 = 0.0
+    _box(ax, (x0 + 1.3, 4.6), 2.0, 0.7, "real $x$", edge=c["blue"], **img)
+    _box(ax, (x0 + 1.3, 3.0), 2.0, 0.7, "fake $G(x, c)$", edge=c["green"], **img)
+    _box(ax, (x0 + 3.3, 3.8), 0.9, 0.7, "$D$", **d_style)
+    _box(ax, (x0 + 4.8, 4.8), 1.9, 0.7, "$D_{src}$: real?", edge=c["blue"], **img)
+    _box(ax, (x0 + 4.8, 2.8), 1.9, 0.9, "$D_{cls}$: domain\n$c'$ of real $x$", edge=c["blue"],
+         **img)
+    _arrow(ax, (x0 + 2.3, 4.5), (x0 + 2.85, 3.95), color=c["blue"])
+    _arrow(ax, (x0 + 2.3, 3.1), (x0 + 2.85, 3.65), color=c["green"])
+    _arrow(ax, (x0 + 3.75, 3.95), (x0 + 3.85, 4.5), color=c["blue"])
+    _arrow(ax, (x0 + 3.75, 3.65), (x0 + 3.85, 3.2), color=c["blue"])
+    # (b) original-to-target
+    x0 = 6.2
+    _box(ax, (x0 + 1.1, 4.6), 1.7, 0.7, "input $x$", edge=c["blue"], **img)
+    _box(ax, (x0 + 1.1, 3.0), 1.7, 0.7, "target $c$", **lab)
+    _box(ax, (x0 + 3.0, 3.8), 0.9, 0.7, "$G$", **g_style)
+    _box(ax, (x0 + 4.6, 3.8), 1.7, 0.7, "fake $G(x, c)$", edge=c["green"], **img)
+    _arrow(ax, (x0 + 1.95, 4.5), (x0 + 2.55, 3.95), color=c["blue"])
+    _arrow(ax, (x0 + 1.95, 3.1), (x0 + 2.55, 3.65), color=c["orange"])
+    _arrow(ax, (x0 + 3.45, 3.8), (x0 + 3.75, 3.8), color=c["green"])
+    # (c) target-to-original
+    x0 = 12.0
+    _box(ax, (x0 + 1.2, 4.6), 1.9, 0.7, "fake $G(x, c)$", edge=c["green"], **img)
+    _box(ax, (x0 + 1.2, 3.0), 1.9, 0.7, "original $c'$", **lab)
+    _box(ax, (x0 + 3.1, 3.8), 0.9, 0.7, "$G$", **g_style)
+    _box(ax, (x0 + 4.7, 3.8), 1.9, 0.7, "$G(G(x, c), c')$", edge=c["green"], **img)
+    _arrow(ax, (x0 + 2.15, 4.5), (x0 + 2.65, 3.95), color=c["green"])
+    _arrow(ax, (x0 + 2.15, 3.1), (x0 + 2.65, 3.65), color=c["orange"])
+    _arrow(ax, (x0 + 3.55, 3.8), (x0 + 3.75, 3.8), color=c["green"])
+    ax.text(x0 + 3.0, 2.0, "$\\mathcal{L}_{rec} = \\Vert x - G(G(x, c), c') \\Vert_1$",
+            ha="center", va="center", fontsize=10)
+    # (d) fooling D
+    x0 = 18.1
+    _box(ax, (x0 + 1.2, 3.8), 1.9, 0.7, "fake $G(x, c)$", edge=c["green"], **img)
+    _box(ax, (x0 + 3.0, 3.8), 0.9, 0.7, "$D$", **d_style)
+    _box(ax, (x0 + 4.6, 4.8), 1.9, 0.7, "$D_{src}$: real?", edge=c["blue"], **img)
+    _box(ax, (x0 + 4.6, 2.8), 1.9, 0.9, "$D_{cls}$: is it\nthe target $c$?", edge=c["blue"],
+         **img)
+    _arrow(ax, (x0 + 2.15, 3.8), (x0 + 2.55, 3.8), color=c["green"])
+    _arrow(ax, (x0 + 3.45, 3.95), (x0 + 3.6, 4.5), color=c["blue"])
+    _arrow(ax, (x0 + 3.45, 3.65), (x0 + 3.6, 3.2), color=c["blue"])
+    titles = ((3.0, "(a) training $D$"), (9.2, "(b) original → target"),
+              (15.0, "(c) target → original"), (21.1, "(d) fooling $D$"))
+    for x, t in titles:
+        ax.text(x, 6.6, t, ha="center", va="center", fontsize=11, fontweight="bold")
+    notes = ((3.0, "$\\mathcal{L}_{adv}$ (WGAN-GP) and $\\mathcal{L}^r_{cls}$"),
+             (9.2, "one $G$ for every target"), (21.1, "$\\mathcal{L}_{adv}$ and "
+                                                    "$\\mathcal{L}^f_{cls}$ for $G$"))
+    for x, t in notes:
+        ax.text(x, 1.2, t, ha="center", va="center", fontsize=10)
+    for x in (6.0, 11.9, 17.95):
+        ax.plot([x, x], [0.6, 7.0], color=c["gray"], lw=0.8, ls=":")
+    return fig

@@ -126,7 +126,8 @@ def clipping_optimizer(learning_rate: float = 5e-5) -> keras.optimizers.Optimize
 
 
 def gp_optimizer(learning_rate: float = 1e-4) -> keras.optimizers.Optimizer:
-    """The WGAN-GP paper's optimizer: Adam with ``beta_1 = 0.5``, ``beta_2 = 0.9``."""
+    """WGAN-GP's optimizer: Adam with ``beta_1 = 0.5``, ``beta_2 = 0.9`` as in the authors' released
+    code (the paper's Algorithm 1 lists ``beta_1 = 0``, ``beta_2 = 0.9`` and a rate of 1e-4)."""
     return keras.optimizers.Adam(learning_rate, beta_1=0.5, beta_2=0.9)
 
 
