@@ -95,7 +95,7 @@ def test_stored_source_listings_equal_the_package_source(path):
 #: Chapters whose stored run predates show.* and RunClock.report returning None: they print a
 #: returned string or the seconds a second time until their next top-to-bottom run. Strict: once
 #: a chapter is re-run this marker fails the test, and the chapter's name must leave this set.
-STORED_BEFORE_THE_FIX = {"12_cifar10_gray_color.ipynb", "13_mnist_svhn.ipynb",
+STORED_BEFORE_THE_FIX = {"13_mnist_svhn.ipynb",
                          "14_monet_photo.ipynb"}
 
 
