@@ -77,7 +77,10 @@ class ReaderMachine:
 
     @staticmethod
     def _run(cmd):
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        # without PYTHONPATH: a checkout's src/ on it (with its .egg-info) makes pip in the new
+        # venv think the package is installed already and skip the wheel
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
         if proc.returncode:
             raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{proc.stderr[-3000:]}")
 
