@@ -904,48 +904,43 @@ def stargan_training_diagram(ax=None):
     g_style = {"face": c["green"], "edge": c["green"], "fontsize": 13, "text_color": "white"}
     d_style = {"face": c["blue"], "edge": c["blue"], "fontsize": 13, "text_color": "white"}
     lab = {"face": c["yellow"], "edge": c["orange"], "fontsize": 9.5}
+
+    def d_with_heads(x_d, x_heads, x_from, x_to, cls_text):
+        """D at x_d, its two heads (real? / domain) at x_heads, the arrows from D to them."""
+        _box(ax, (x_d, 3.8), 0.9, 0.7, "$D$", **d_style)
+        _box(ax, (x_heads, 4.8), 1.9, 0.7, "$D_{src}$: real?", edge=c["blue"], **img)
+        _box(ax, (x_heads, 2.8), 1.9, 0.9, cls_text, edge=c["blue"], **img)
+        _arrow(ax, (x_from, 3.95), (x_to, 4.5), color=c["blue"])
+        _arrow(ax, (x_from, 3.65), (x_to, 3.2), color=c["blue"])
+
     # (a) training D
     x0 = 0.0
     _box(ax, (x0 + 1.3, 4.6), 2.0, 0.7, "real $x$", edge=c["blue"], **img)
     _box(ax, (x0 + 1.3, 3.0), 2.0, 0.7, "fake $G(x, c)$", edge=c["green"], **img)
-    _box(ax, (x0 + 3.3, 3.8), 0.9, 0.7, "$D$", **d_style)
-    _box(ax, (x0 + 4.8, 4.8), 1.9, 0.7, "$D_{src}$: real?", edge=c["blue"], **img)
-    _box(ax, (x0 + 4.8, 2.8), 1.9, 0.9, "$D_{cls}$: domain\n$c'$ of real $x$", edge=c["blue"],
-         **img)
+    d_with_heads(x0 + 3.3, x0 + 4.8, x0 + 3.75, x0 + 3.85, "$D_{cls}$: domain\n$c'$ of real $x$")
     _arrow(ax, (x0 + 2.3, 4.5), (x0 + 2.85, 3.95), color=c["blue"])
     _arrow(ax, (x0 + 2.3, 3.1), (x0 + 2.85, 3.65), color=c["green"])
-    _arrow(ax, (x0 + 3.75, 3.95), (x0 + 3.85, 4.5), color=c["blue"])
-    _arrow(ax, (x0 + 3.75, 3.65), (x0 + 3.85, 3.2), color=c["blue"])
-    # (b) original-to-target
-    x0 = 6.2
-    _box(ax, (x0 + 1.1, 4.6), 1.7, 0.7, "input $x$", edge=c["blue"], **img)
-    _box(ax, (x0 + 1.1, 3.0), 1.7, 0.7, "target $c$", **lab)
-    _box(ax, (x0 + 3.0, 3.8), 0.9, 0.7, "$G$", **g_style)
-    _box(ax, (x0 + 4.6, 3.8), 1.7, 0.7, "fake $G(x, c)$", edge=c["green"], **img)
-    _arrow(ax, (x0 + 1.95, 4.5), (x0 + 2.55, 3.95), color=c["blue"])
-    _arrow(ax, (x0 + 1.95, 3.1), (x0 + 2.55, 3.65), color=c["orange"])
-    _arrow(ax, (x0 + 3.45, 3.8), (x0 + 3.75, 3.8), color=c["green"])
-    # (c) target-to-original
-    x0 = 12.0
-    _box(ax, (x0 + 1.2, 4.6), 1.9, 0.7, "fake $G(x, c)$", edge=c["green"], **img)
-    _box(ax, (x0 + 1.2, 3.0), 1.9, 0.7, "original $c'$", **lab)
-    _box(ax, (x0 + 3.1, 3.8), 0.9, 0.7, "$G$", **g_style)
-    _box(ax, (x0 + 4.7, 3.8), 1.9, 0.7, "$G(G(x, c), c')$", edge=c["green"], **img)
-    _arrow(ax, (x0 + 2.15, 4.5), (x0 + 2.65, 3.95), color=c["green"])
-    _arrow(ax, (x0 + 2.15, 3.1), (x0 + 2.65, 3.65), color=c["orange"])
-    _arrow(ax, (x0 + 3.55, 3.8), (x0 + 3.75, 3.8), color=c["green"])
+    # (b) original-to-target, (c) target-to-original: G takes an image and a domain label;
+    # x positions of the inputs, G, the output and the arrows' ends, per panel
+    for x0, (xi, xg, xo, xa, xb, xc), w, (image, image_colour), label, out in (
+            (6.2, (1.1, 3.0, 4.6, 1.95, 2.55, 3.45), 1.7, ("input $x$", "blue"), "target $c$",
+             "fake $G(x, c)$"),
+            (12.0, (1.2, 3.1, 4.7, 2.15, 2.65, 3.55), 1.9, ("fake $G(x, c)$", "green"),
+             "original $c'$", "$G(G(x, c), c')$")):
+        _box(ax, (x0 + xi, 4.6), w, 0.7, image, edge=c[image_colour], **img)
+        _box(ax, (x0 + xi, 3.0), w, 0.7, label, **lab)
+        _box(ax, (x0 + xg, 3.8), 0.9, 0.7, "$G$", **g_style)
+        _box(ax, (x0 + xo, 3.8), w, 0.7, out, edge=c["green"], **img)
+        _arrow(ax, (x0 + xa, 4.5), (x0 + xb, 3.95), color=c[image_colour])
+        _arrow(ax, (x0 + xa, 3.1), (x0 + xb, 3.65), color=c["orange"])
+        _arrow(ax, (x0 + xc, 3.8), (x0 + 3.75, 3.8), color=c["green"])
     ax.text(x0 + 3.0, 2.0, "$\\mathcal{L}_{rec} = \\Vert x - G(G(x, c), c') \\Vert_1$",
             ha="center", va="center", fontsize=10)
     # (d) fooling D
     x0 = 18.1
     _box(ax, (x0 + 1.2, 3.8), 1.9, 0.7, "fake $G(x, c)$", edge=c["green"], **img)
-    _box(ax, (x0 + 3.0, 3.8), 0.9, 0.7, "$D$", **d_style)
-    _box(ax, (x0 + 4.6, 4.8), 1.9, 0.7, "$D_{src}$: real?", edge=c["blue"], **img)
-    _box(ax, (x0 + 4.6, 2.8), 1.9, 0.9, "$D_{cls}$: is it\nthe target $c$?", edge=c["blue"],
-         **img)
+    d_with_heads(x0 + 3.0, x0 + 4.6, x0 + 3.45, x0 + 3.6, "$D_{cls}$: is it\nthe target $c$?")
     _arrow(ax, (x0 + 2.15, 3.8), (x0 + 2.55, 3.8), color=c["green"])
-    _arrow(ax, (x0 + 3.45, 3.95), (x0 + 3.6, 4.5), color=c["blue"])
-    _arrow(ax, (x0 + 3.45, 3.65), (x0 + 3.6, 3.2), color=c["blue"])
     titles = ((3.0, "(a) training $D$"), (9.2, "(b) original → target"),
               (15.0, "(c) target → original"), (21.1, "(d) fooling $D$"))
     for x, t in titles:
