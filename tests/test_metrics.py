@@ -95,6 +95,22 @@ def test_cycle_error_psnr_ssim(mnist_test):
     assert np.all(metrics.ssim(x, -x) < 0.5)
 
 
+def test_ssim_is_tensorflows_ssim():
+    """metrics.ssim (separable SciPy filters) gives tf.image.ssim's numbers: gray and colour,
+    square and not, noise of several sizes; too small an image is refused in one line."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    for shape in [(6, 32, 32, 3), (4, 28, 40, 1), (3, 11, 11, 3)]:
+        a = rng.uniform(-1, 1, shape).astype("float32")
+        for noise in (0.05, 0.5):
+            b = np.clip(a + rng.normal(0, noise, shape), -1, 1).astype("float32")
+            expected = tf.image.ssim((a + 1) / 2, (b + 1) / 2, max_val=1.0).numpy()
+            np.testing.assert_allclose(metrics.ssim(a, b), expected, atol=2e-6)
+    with pytest.raises(ValueError, match="at least 11x11"):
+        metrics.ssim(np.zeros((1, 10, 12, 1), "float32"), np.zeros((1, 10, 12, 1), "float32"))
+
+
 def test_border_ink(mnist_test):
     black = -np.ones((2, 32, 32, 1), "float32")
     np.testing.assert_array_equal(metrics.border_ink(black), [0.0, 0.0])

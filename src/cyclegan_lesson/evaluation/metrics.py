@@ -264,11 +264,33 @@ def psnr(a, b) -> np.ndarray:
 def ssim(a, b) -> np.ndarray:
     """Per-image SSIM ``(N,)`` in [-1, 1] (1 = identical) between two NHWC batches in [-1, 1]
     (mapped to [0, 1]; Gaussian window 11 with sigma 1.5, the usual constants). Images must be at
-    least 11x11."""
-    import tensorflow as tf
+    least 11x11.
 
-    x, y = _unit_pair(a, b, "ssim")
-    return tf.image.ssim(x, y, max_val=1.0).numpy()
+    The formula and constants of ``tf.image.ssim`` (local means, variances and covariance under
+    the Gaussian window, 'valid' positions only, averaged over pixels, then channels), with the
+    window applied as two 1-D filters in SciPy: the same numbers to ~1e-6 (``tests/test_metrics``
+    compares them), about ten times faster on a CPU than TensorFlow's depthwise convolution."""
+    from scipy import ndimage
+
+    x, y = (np.asarray(t, np.float32) for t in _unit_pair(a, b, "ssim"))
+    size, sigma, k1, k2 = 11, 1.5, 0.01, 0.03
+    if min(x.shape[1:3]) < size:
+        raise ValueError(f"ssim: images must be at least {size}x{size}, got {x.shape[1:3]}.")
+    coords = np.arange(size, dtype=np.float32) - (size - 1) / 2
+    window = np.exp(-coords ** 2 / (2 * sigma ** 2))
+    window = (window / window.sum()).astype(np.float32)
+    h = size // 2
+
+    def local_mean(z):  # (N, H, W, C) -> (N, H - 10, W - 10, C), the window's valid positions
+        z = ndimage.correlate1d(z, window, axis=1, mode="constant")[:, h:z.shape[1] - h]
+        return ndimage.correlate1d(z, window, axis=2, mode="constant")[:, :, h:z.shape[2] - h]
+
+    c1, c2 = k1 ** 2, k2 ** 2  # max_val = 1
+    mx, my = local_mean(x), local_mean(y)
+    num0, den0 = 2 * mx * my, mx ** 2 + my ** 2
+    luminance = (num0 + c1) / (den0 + c1)
+    structure = (2 * local_mean(x * y) - num0 + c2) / (local_mean(x ** 2 + y ** 2) - den0 + c2)
+    return (luminance * structure).mean(axis=(1, 2)).mean(axis=-1)
 
 
 # --------------------------------------------------------------------------------------------
