@@ -79,3 +79,27 @@ def test_checkerboard_energy_finds_a_period_2_pattern_and_not_a_smooth_image():
         pytest.approx(1.0)
     with pytest.raises(ValueError, match="multiple"):
         cm.checkerboard_energy(np.zeros((1, 10, 10, 3), np.float32))
+
+
+def test_speckle_grows_with_pixel_noise_and_ignores_smooth_images_and_edges():
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:64, :64]
+    smooth = np.stack([np.stack([0.8 * np.sin(xx / 9 + yy / 13 + p + c) for c in range(3)], -1)
+                       for p in (0.0, 1.0)]).astype(np.float32)  # (2, 64, 64, 3) gradients
+    step = np.where(np.arange(64) < 32, -0.8, 0.8).astype(np.float32)
+    edge = np.broadcast_to(step[None, None, :, None], (1, 64, 64, 3)).copy()  # one sharp edge
+    assert np.all(cm.speckle(smooth) < 0.005) and cm.speckle(edge)[0] == 0.0
+    # salt and pepper on 10 % and on 30 % of the pixels, each channel on its own
+    levels = []
+    for share in (0.1, 0.3):
+        noisy = smooth.copy()
+        hit = rng.uniform(size=noisy.shape) < share
+        noisy[hit] = rng.choice([-1.0, 1.0], size=hit.sum())
+        levels.append(cm.speckle(noisy))
+    assert np.all(levels[0] > 0.02) and np.all(levels[1] > levels[0])
+    # by hand: one bright pixel in a black image -> |1 - 0| over the interior's pixels
+    one = -np.ones((1, 5, 5, 1), np.float32)
+    one[0, 2, 2, 0] = 1.0
+    assert cm.speckle(one)[0] == pytest.approx(1 / 9)
+    with pytest.raises(ValueError, match="at least 3x3"):
+        cm.speckle(np.zeros((1, 2, 8, 3), np.float32))
