@@ -12,7 +12,7 @@ from test_notebook_02_03 import _stdout
 NAME = "09_pix2pix.ipynb"
 
 #: The smallest run that executes every cell: five live runs of 4 steps on 64 training pairs,
-#: nine colourizers and two classifiers on 200 test images. ``data_dir`` and ``out_dir`` are
+#: six colourizers and two classifiers on 200 test images. ``data_dir`` and ``out_dir`` are
 #: added by the caller.
 TINY_PARAMETERS = {"ablation_steps": 4, "batch_size": 4, "train_limit": 64, "eval_limit": 200,
                    "ngf": 4, "ndf": 4, "n_show": 3}
@@ -28,7 +28,7 @@ def test_chapter_9_runs(tmp_path, data_dir):
     assert "Wall time of this notebook" in text
     tables = markdown_outputs(out)
     for heading in ("best guess for L1 (median)", "receptive field", "70×70 (whole image)",
-                    "chroma-only clf", "gray→truth", "ch. 12: CycleGAN + luma",
+                    "chroma-only clf", "gray→truth", "shipped: L1 + cGAN",
                     "L1 + cGAN, 1×1 D", "chroma scale s", "training wall time"):
         assert heading in tables, heading
     for name in ("results.json", "runs/run0/history.csv", "runs/run2/train.log"):

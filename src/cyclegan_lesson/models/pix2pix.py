@@ -27,7 +27,7 @@ The shipped colourizer ``models/pix2pix_gray2color/G.keras`` (input ``(32, 32, 1
 luma in [-1, 1], output ``(32, 32, 3)`` RGB in [-1, 1]; ``G.json`` holds its recipe, wall time and
 measurements) is loaded by :func:`load_shipped_generator` and re-trained by
 
-    python -m cyclegan_lesson.models.pix2pix --out models/pix2pix_gray2color --steps 6000 --evaluate
+    python -m cyclegan_lesson.models.pix2pix --out models/pix2pix_gray2color --steps 10000 --evaluate
 
 (:func:`main`; it continues from ``<out>/checkpoint`` when it is there).
 """
@@ -76,7 +76,7 @@ PATCHES = ("pixel", 1, 2, 3)
 #: batch norm, Adam 2e-4 / beta_1 0.5, lambda 100, the vanilla GAN loss; constant rate for the
 #: first half, then linearly to 0).
 DEFAULT_RECIPE = dict(ngf=16, ndf=32, patch=1, lambda_l1=100.0, lambda_gan=1.0, mode="bce",
-                      batch_size=16, learning_rate=2e-4, beta_1=0.5, flip=True, steps=6000,
+                      batch_size=16, learning_rate=2e-4, beta_1=0.5, flip=True, steps=10000,
                       seed=0)
 
 
