@@ -99,23 +99,29 @@ def test_no_training_logs_summary_dumps_or_long_text(path):
     assert not problems, "; ".join(problems)
 
 
-def _shown_functions(path) -> set[str]:
-    """Names of the package functions a chapter displays (``def name(`` / ``class name`` at the
-    start of a displayed Python block)."""
-    names = set()
+def _shown_functions(path) -> set[tuple[str, str]]:
+    """The package functions a chapter displays, as ``(name, listing)``: each ``def name(`` /
+    ``class name`` at the start of a line of a displayed Python block, with its text up to the
+    next one. Two methods of different classes (``ConditionalGAN.train_step`` and
+    ``Pix2Pix.train_step``) share a name but not a listing."""
+    shown = set()
     for cell in _cells(path):
         if cell.cell_type != "code":
             continue
         for text in _texts(cell):
             for block in re.findall(r"```python\n(.*?)```", text, re.S):
-                names |= set(re.findall(r"^(?:def|class) (\w+)", block, re.M))
-    return names
+                parts = re.split(r"^(?=(?:def|class) \w+)", block, flags=re.M)
+                for part in parts:
+                    name = re.match(r"(?:def|class) (\w+)", part)
+                    if name:
+                        shown.add((name.group(1), part.strip()))
+    return shown
 
 
 def test_no_function_is_shown_in_two_chapters():
     seen = defaultdict(list)
     for path in NOTEBOOKS:
-        for name in _shown_functions(path):
-            seen[name].append(path.name)
-    twice = {name: where for name, where in seen.items() if len(where) > 1}
+        for name, listing in _shown_functions(path):
+            seen[(name, listing)].append(path.name)
+    twice = {name: where for (name, _), where in seen.items() if len(where) > 1}
     assert not twice, f"shown in more than one chapter: {twice}"
