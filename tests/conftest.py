@@ -60,7 +60,7 @@ class ReaderMachine:
         base = getattr(sys, "_base_executable", sys.executable)
         self._run([base, "-m", "venv", "--without-pip", str(self.root / "venv")])
         self.python = self.root / "venv" / "bin" / "python"
-        site = Path(self._output([str(self.python), "-c",
+        site = Path(self._run([str(self.python), "-c",
                                   "import sysconfig; print(sysconfig.get_paths()['purelib'])"]))
         # The package from the wheel, unpacked into the new venv's own site-packages; its
         # dependencies (the pinned versions of requirements.txt, papermill, ipykernel) from the
@@ -73,7 +73,7 @@ class ReaderMachine:
                    str(site), str(wheel)])
         deps = {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
         (site / "checkout-dependencies.pth").write_text("".join(f"{d}\n" for d in sorted(deps)))
-        found = self._output([str(self.python), "-c",
+        found = self._run([str(self.python), "-c",
                               "import cyclegan_lesson; print(cyclegan_lesson.__file__)"])
         assert Path(found).is_relative_to(site), f"the reader's venv imports {found}"
         self.server = FolderServer(ROOT / "models")
@@ -91,19 +91,14 @@ class ReaderMachine:
         })
 
     @staticmethod
-    def _output(cmd) -> str:
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env,
-                              check=True).stdout.strip()
-
-    @staticmethod
-    def _run(cmd):
-        # without PYTHONPATH: a checkout's src/ on it (with its .egg-info) makes pip in the new
-        # venv think the package is installed already and skip the wheel
+    def _run(cmd) -> str:
+        """Run ``cmd``; its stripped stdout (``RuntimeError`` with its stderr on failure)."""
+        # without PYTHONPATH: a checkout's src/ on it would be seen before the reader's venv
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
         if proc.returncode:
             raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{proc.stderr[-3000:]}")
+        return proc.stdout.strip()
 
     def execute(self, notebook: Path, folder: Path, parameters: dict) -> Path:
         """Copy ``notebook`` alone into the empty ``folder`` and execute it there with papermill
