@@ -42,7 +42,7 @@ system:
 # floor) download in the background while the other tests run; built once per machine.
 test: $(STAMP) $(NPM_STAMP) system
 	@$(PY) tests/reader_envs.py --background
-	MPLBACKEND=Agg $(PY) -m pytest -n 2 --dist loadfile --durations=60
+	MPLBACKEND=Agg $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=60
 
 clean:
 	rm -rf _build .pytest_cache book/_generated

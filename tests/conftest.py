@@ -270,8 +270,9 @@ def check_stored_checks_up_to_the_last(name: str, tmp_path: Path, data_dir, *,
 
 #: The test files that take longest, longest first: the per-file sum of the 60 slowest tests of
 #: a CI run (2026-12-08: kill tests 490 s, chapter 14 215 s, conditional GAN 201 s, ...). They
-#: are handed out first, so that under ``-n 2 --dist loadfile`` the two workers end together
-#: instead of one finishing a long file alone. test_reader_environments.py is left out on
+#: are handed out first, so that under ``-n 2 --dist loadfile --no-loadscope-reorder`` the two
+#: workers end together instead of one finishing a long file alone (without that flag xdist
+#: orders files by their number of tests, which says little about their time). test_reader_environments.py is left out on
 #: purpose: its tests wait for venvs that download in the background, so it stays late.
 LONGEST_FILES = ("test_kill_resume.py", "test_notebook_14.py", "test_conditional_gan.py",
                  "test_engine_speed.py", "test_cli.py", "test_notebook_11.py",
