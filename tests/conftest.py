@@ -61,7 +61,7 @@ class ReaderMachine:
         self._run([base, "-m", "venv", "--without-pip", str(self.root / "venv")])
         self.python = self.root / "venv" / "bin" / "python"
         site = Path(self._run([str(self.python), "-c",
-                                  "import sysconfig; print(sysconfig.get_paths()['purelib'])"]))
+                               "import sysconfig; print(sysconfig.get_paths()['purelib'])"]))
         # The package from the wheel, unpacked into the new venv's own site-packages; its
         # dependencies (the pinned versions of requirements.txt, papermill, ipykernel) from the
         # checkout's venv, added as plain paths *after* it. A path line in a .pth file does not
@@ -74,7 +74,7 @@ class ReaderMachine:
         deps = {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
         (site / "checkout-dependencies.pth").write_text("".join(f"{d}\n" for d in sorted(deps)))
         found = self._run([str(self.python), "-c",
-                              "import cyclegan_lesson; print(cyclegan_lesson.__file__)"])
+                           "import cyclegan_lesson; print(cyclegan_lesson.__file__)"])
         assert Path(found).is_relative_to(site), f"the reader's venv imports {found}"
         self.server = FolderServer(ROOT / "models")
         atexit.register(self.server.close)
@@ -272,8 +272,9 @@ def check_stored_checks_up_to_the_last(name: str, tmp_path: Path, data_dir, *,
 #: a CI run (2026-12-08: kill tests 490 s, chapter 14 215 s, conditional GAN 201 s, ...). They
 #: are handed out first, so that under ``-n 2 --dist loadfile --no-loadscope-reorder`` the two
 #: workers end together instead of one finishing a long file alone (without that flag xdist
-#: orders files by their number of tests, which says little about their time). test_reader_environments.py is left out on
-#: purpose: its tests wait for venvs that download in the background, so it stays late.
+#: orders files by their number of tests, which says little about their time).
+#: test_reader_environments.py is left out on purpose: its tests wait for venvs that download
+#: in the background, so it stays late.
 LONGEST_FILES = ("test_kill_resume.py", "test_notebook_14.py", "test_conditional_gan.py",
                  "test_engine_speed.py", "test_cli.py", "test_notebook_11.py",
                  "test_notebook_13.py", "test_notebook_04.py", "test_notebook_10.py",
